@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { EventBus } from './bus/EventBus.js';
+import { MemoryEventBus } from './bus/MemoryEventBus.js';
+import { RedisEventBus } from './bus/RedisEventBus.js';
+import { connectRedis } from './redis.js';
+import { MemoryStateStore } from './state/MemoryStateStore.js';
+import { RedisStateStore } from './state/RedisStateStore.js';
+import type { StateStore } from './state/StateStore.js';
+
+/** State and messaging for one process, chosen once at start-up from REDIS_URL. */
+export interface Backends {
+  store: StateStore;
+  bus: EventBus;
+  /** Present in Redis mode, for adapters that need a raw client (socket.io, BullMQ). */
+  redis?: { url: string; prefix: string; client: Redis; subscriber: Redis };
+  close(): Promise<void>;
+}
+
+export async function createBackends(config: Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'nodeId'>): Promise<Backends> {
+  if (config.REDIS_URL === undefined) {
+    const store = new MemoryStateStore();
+    const bus = new MemoryEventBus();
+    return {
+      store,
+      bus,
+      close: async () => {
+        await bus.close();
+        await store.close();
+      },
+    };
+  }
+  const client = await connectRedis(config.REDIS_URL, { name: `convene-${config.nodeId}` });
+  const subscriber = await connectRedis(config.REDIS_URL, { name: `convene-${config.nodeId}-sub` });
+  const store = new RedisStateStore(client, config.REDIS_PREFIX);
+  const bus = new RedisEventBus(client, subscriber, config.REDIS_PREFIX);
+  return {
+    store,
+    bus,
+    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX, client, subscriber },
+    close: async () => {
+      await bus.close();
+      await store.close();
+      subscriber.disconnect();
+      client.disconnect();
+    },
+  };
+}
+
+/**
+ * Processes of one deployment must sign and verify with the same key. Without JWT_SECRET the
+ * first process stores a random one and every later process adopts it.
+ */
+export async function resolveSharedSecret(store: StateStore, name: string, candidate: string): Promise<string> {
+  const key = `secret:${name}`;
+  await store.set(key, candidate, { onlyIfAbsent: true });
+  return (await store.get(key)) ?? candidate;
+}

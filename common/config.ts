@@ -1,0 +1,99 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Configuration comes only from the environment so that one container image serves every tier
+ * and every deployment. Anything invalid stops the process before it binds a port.
+ */
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .default(fallback);
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0').default(fallback);
+
+const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'must be an IPv4 address');
+
+export const configSchema = z.object({
+  PORT: port(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url('must be a URL such as http://127.0.0.1:3000').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_PREFIX: z.string().default('convene:'),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JOIN_TOKEN_TTL_S: positiveInt(3600),
+  MEDIA_WORKERS: positiveInt(os.availableParallelism()),
+  MEDIA_LISTEN_IP: ipv4.default('127.0.0.1'),
+  MEDIA_ANNOUNCED_ADDRESS: z.string().min(1).optional(),
+  MEDIA_PORT_BASE: port(40000),
+  MEDIA_RTC_MIN_PORT: port(41000),
+  MEDIA_RTC_MAX_PORT: port(41999),
+  MEDIA_CONSUMERS_PER_ROUTER: positiveInt(400),
+  RECONNECT_GRACE_MS: positiveInt(30_000),
+  ROUTER_IDLE_TIMEOUT_MS: positiveInt(60_000),
+  REQUEST_TIMEOUT_MS: positiveInt(10_000),
+  CHAT_MAX_LENGTH: positiveInt(2000),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  nodeId: string;
+  publicUrl: string;
+  apiKey: string;
+  jwtSecret: string;
+  /** True when no REDIS_URL is set: all state is in this process. */
+  embedded: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    const got = cleaned[variable];
+    throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+  }
+  const raw = parsed.data;
+  if (raw.MEDIA_RTC_MIN_PORT > raw.MEDIA_RTC_MAX_PORT) {
+    throw new ConfigError('MEDIA_RTC_MIN_PORT', `must not exceed MEDIA_RTC_MAX_PORT (${raw.MEDIA_RTC_MAX_PORT})`);
+  }
+  const embedded = raw.REDIS_URL === undefined;
+  return {
+    ...raw,
+    nodeId: raw.NODE_ID ?? `${os.hostname()}-${process.pid}`,
+    publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
+    apiKey: raw.API_KEY ?? 'dev-api-key',
+    // Without JWT_SECRET, a Redis deployment agrees on one generated secret kept in Redis
+    // (see resolveSharedSecret); this value is only the embedded mode's.
+    jwtSecret: raw.JWT_SECRET ?? randomBytes(32).toString('hex'),
+    embedded,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Every error a client can see, in one place. Codes are stable API: clients switch on them, so
+ * a code is never renamed or reused. HTTP answers carry them as problem+json (RFC 9457); socket
+ * acks as `{ error: { code, message } }`.
+ */
+export const errorCodes = {
+  bad_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  invalid_token: 401,
+  token_expired: 401,
+  wrong_password: 403,
+  forbidden: 403,
+  not_found: 404,
+  meeting_not_found: 404,
+  participant_not_found: 404,
+  unknown_event: 404,
+  conflict: 409,
+  meeting_locked: 423,
+  meeting_full: 409,
+  meeting_ended: 410,
+  payload_too_large: 413,
+  message_too_long: 413,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+  timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = errorCodes[code];
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  details?: unknown;
+}
+
+export function toProblem(error: AppError): Problem {
+  return {
+    type: `https://convene.dev/problems/${error.code}`,
+    title: error.code.replace(/_/g, ' '),
+    status: error.status,
+    code: error.code,
+    detail: error.message,
+    ...(error.details === undefined ? {} : { details: error.details }),
+  };
+}
+
+/** Rejects a promise that has not settled in time: every pending operation has a deadline. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AppError('timeout', `${what} took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

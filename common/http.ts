@@ -1,0 +1,47 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { AppError, toProblem } from './errors.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The HTTP server every process has. Other roles add to it: the api role its routes and web
+ * client, the push role socket.io on the same port. Errors leave as problem+json.
+ */
+export function createHttpServer(logger: Logger, options: { bodyLimit?: number } = {}): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    trustProxy: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((error, request, reply) => {
+    let appError: AppError;
+    if (error instanceof AppError) appError = error;
+    else if (hasZodFastifySchemaValidationErrors(error)) {
+      appError = new AppError(
+        'validation_failed',
+        `invalid ${error.validationContext ?? 'request'}`,
+        error.validation.map((v) => ({ path: v.instancePath || '/', message: v.message })),
+      );
+    } else if (typeof (error as { statusCode?: number }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
+      const status = (error as { statusCode: number }).statusCode;
+      const code = status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : 'bad_request';
+      appError = new AppError(code, (error as Error).message);
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+      appError = new AppError('internal', 'internal server error');
+    }
+    void reply.code(appError.status).type('application/problem+json').send(toProblem(appError));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .type('application/problem+json')
+      .send(toProblem(new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)));
+  });
+  return app;
+}

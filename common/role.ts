@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Backends } from './backends.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+export const ROLE_NAMES = ['api', 'meeting', 'push', 'media', 'files', 'gateway-sip'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** What a role is given when it starts: everything it shares with the other roles of its process. */
+export interface RoleContext {
+  config: Config;
+  logger: Logger;
+  backends: Backends;
+  http: FastifyInstance;
+  metrics: Registry;
+  /** In-process services roles publish for each other (the embedded media node, say). */
+  local: Map<string, unknown>;
+}
+
+export interface RunningRole {
+  readonly name: RoleName;
+  /** Extra fields merged into /healthz. */
+  health?(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export type RoleStarter = (ctx: RoleContext) => Promise<RunningRole>;

@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createBackends, resolveSharedSecret } from './common/backends.js';
+import { type Config, ConfigError, loadConfig } from './common/config.js';
+import { createHttpServer } from './common/http.js';
+import { createLogger } from './common/logger.js';
+import { RedisUnavailableError } from './common/redis.js';
+import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.js';
+import { startMediaRole } from './media/index.js';
+
+/** Roles that exist so far; a tier with nothing to run yet is refused rather than faked. */
+const starters: Partial<Record<RoleName, RoleStarter>> = {
+  media: startMediaRole,
+};
+// Start order matters: media first so that meeting/push find a local media node in embedded mode.
+const START_ORDER: RoleName[] = ['media', 'meeting', 'api', 'push', 'files', 'gateway-sip'];
+
+function fail(message: string): never {
+  process.stderr.write(`convene: ${message}\n`);
+  process.exit(1);
+}
+
+function parseRoles(argv: string[]): RoleName[] {
+  let role = 'all';
+  try {
+    role = parseArgs({ args: argv, options: { role: { type: 'string', default: 'all' } }, strict: true }).values.role;
+  } catch (error) {
+    fail(`${(error as Error).message}\nusage: convene --role <all|${ROLE_NAMES.join('|')}>[,<role>...]`);
+  }
+  const requested = role === 'all' ? Object.keys(starters) : role.split(',').map((r) => r.trim());
+  for (const role of requested) {
+    if (!(ROLE_NAMES as readonly string[]).includes(role)) fail(`unknown role "${role}"; expected all or one of ${ROLE_NAMES.join(', ')}`);
+    if (!starters[role as RoleName]) fail(`role "${role}" is not available in this version`);
+  }
+  return START_ORDER.filter((r) => requested.includes(r));
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const roles = parseRoles(process.argv.slice(2));
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL, role: roles.length === Object.keys(starters).length ? 'all' : roles.join(','), nodeId: config.nodeId });
+
+  const backends = await createBackends(config).catch((error: unknown) => {
+    if (error instanceof RedisUnavailableError) fail(error.message);
+    throw error;
+  });
+  if (!config.embedded && process.env.JWT_SECRET === undefined) {
+    config.jwtSecret = await resolveSharedSecret(backends.store, 'jwt', config.jwtSecret);
+  }
+  if (config.API_KEY === undefined) logger.warn('API_KEY is not set; using the development key "dev-api-key"');
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const http = createHttpServer(logger);
+  const ctx: RoleContext = { config, logger, backends, http, metrics, local: new Map() };
+
+  const running: RunningRole[] = [];
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    for (const role of [...running].reverse()) {
+      await role.close().catch((error: unknown) => logger.error({ err: error, roleName: role.name }, 'role failed to close'));
+    }
+    await http.close();
+    await backends.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  http.get('/healthz', { schema: { hide: true } }, async () => {
+    const health: Record<string, unknown> = {
+      status: 'ok',
+      nodeId: config.nodeId,
+      mode: config.embedded ? 'embedded' : 'redis',
+      roles: running.map((r) => r.name),
+      mediasoupWorkers: 0,
+    };
+    for (const role of running) Object.assign(health, role.health?.());
+    return health;
+  });
+  http.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    void reply.type(metrics.contentType);
+    return metrics.metrics();
+  });
+
+  for (const name of roles) {
+    const starter = starters[name];
+    if (!starter) continue;
+    running.push(await starter(ctx));
+  }
+  await http.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ roles, url: config.publicUrl, mode: config.embedded ? 'embedded' : 'redis' }, 'convene is up');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`convene: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
