@@ -6,11 +6,17 @@ import { createHttpServer } from './common/http.js';
 import { createLogger } from './common/logger.js';
 import { RedisUnavailableError } from './common/redis.js';
 import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.js';
+import { startApiRole } from './api/index.js';
 import { startMediaRole } from './media/index.js';
+import { startMeetingRole } from './meeting/index.js';
+import { startPushRole } from './push/index.js';
 
 /** Roles that exist so far; a tier with nothing to run yet is refused rather than faked. */
 const starters: Partial<Record<RoleName, RoleStarter>> = {
   media: startMediaRole,
+  meeting: startMeetingRole,
+  api: startApiRole,
+  push: startPushRole,
 };
 // Start order matters: media first so that meeting/push find a local media node in embedded mode.
 const START_ORDER: RoleName[] = ['media', 'meeting', 'api', 'push', 'files', 'gateway-sip'];

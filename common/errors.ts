@@ -10,6 +10,7 @@ export const errorCodes = {
   invalid_token: 401,
   token_expired: 401,
   wrong_password: 403,
+  wrong_meeting: 403,
   forbidden: 403,
   not_found: 404,
   meeting_not_found: 404,

@@ -1,5 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { RoleContext, RunningRole } from '../common/role.js';
+import { meetingChannel } from '../meeting/MeetingEvents.js';
+import { MediaNode } from './MediaNode.js';
 import { WorkerPool } from './WorkerPool.js';
 
 export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
@@ -18,6 +20,13 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   );
   await pool.start();
   ctx.local.set('workerPool', pool);
+  const node = new MediaNode(
+    pool,
+    (meetingId, event) => void ctx.backends.bus.publish(meetingChannel(meetingId), event),
+    { nodeId: config.nodeId, routerIdleTimeoutMs: config.ROUTER_IDLE_TIMEOUT_MS, consumersPerRouter: config.MEDIA_CONSUMERS_PER_ROUTER },
+    logger,
+  );
+  ctx.local.set('mediaNode', node);
 
   const registers = [ctx.metrics];
   new Gauge({ name: 'convene_mediasoup_workers', help: 'Live mediasoup workers in this process', registers, collect() { this.set(pool.size); } });
@@ -35,6 +44,9 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   return {
     name: 'media',
     health: () => ({ mediasoupWorkers: pool.size, mediaLoad: pool.totalLoad() }),
-    close: () => pool.close(),
+    close: async () => {
+      await node.close();
+      await pool.close();
+    },
   };
 }

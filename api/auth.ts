@@ -1,0 +1,47 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../common/errors.js';
+import type { TokenClaims, TokenService } from '../meeting/tokens.js';
+
+export type Caller = { kind: 'server' } | { kind: 'participant'; claims: TokenClaims };
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Two kinds of caller: servers with the API key (`X-Api-Key`), and participants with a join or
+ * session token (`Authorization: Bearer`), which is only good for its own meeting.
+ */
+export class ApiAuth {
+  constructor(
+    private readonly apiKey: string,
+    private readonly tokens: TokenService,
+  ) {}
+
+  hasApiKey(request: FastifyRequest): boolean {
+    const key = request.headers['x-api-key'];
+    return typeof key === 'string' && safeEqual(key, this.apiKey);
+  }
+
+  requireApiKey(request: FastifyRequest): void {
+    if (!this.hasApiKey(request)) throw new AppError('unauthorized', 'this call needs the X-Api-Key header');
+  }
+
+  async caller(request: FastifyRequest, meetingId: string): Promise<Caller> {
+    if (this.hasApiKey(request)) return { kind: 'server' };
+    const header = request.headers.authorization;
+    if (!header?.startsWith('Bearer ')) throw new AppError('unauthorized', 'send X-Api-Key or Authorization: Bearer <token>');
+    return { kind: 'participant', claims: await this.tokens.verify(header.slice(7), meetingId) };
+  }
+
+  /** The server, or a participant of this meeting with the moderate grant. */
+  async requireHost(request: FastifyRequest, meetingId: string): Promise<string | null> {
+    const caller = await this.caller(request, meetingId);
+    if (caller.kind === 'server') return null;
+    if (!caller.claims.grants.moderate) throw new AppError('forbidden', 'only hosts may do this');
+    return caller.claims.sub;
+  }
+}

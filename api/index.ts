@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import type { RoleContext, RunningRole } from '../common/role.js';
+import { meetingServices } from '../meeting/services.js';
+import { ApiAuth } from './auth.js';
+import { meetingRoutes } from './routes/meetings.js';
+import { participantRoutes } from './routes/participants.js';
+
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
+  const { http: app, config } = ctx;
+  const services = meetingServices(ctx);
+  const auth = new ApiAuth(config.apiKey, services.tokens);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Convene API', version: '1', description: 'Meetings, join tokens and host actions. Signalling is socket.io; see docs/architecture.md.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, { global: false });
+
+  await app.register(async (scope) => {
+    meetingRoutes(scope, services, auth, config.publicUrl);
+    participantRoutes(scope, services, auth);
+  });
+
+  // The reference web client: built by `npm run build:web`, served without any CDN.
+  if (existsSync(WEB_DIST)) {
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/web/' });
+    const page = readFileSync(path.join(WEB_DIST, 'index.html'), 'utf8');
+    app.get('/m/:meetingId', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html').send(page));
+    app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html').send(page));
+  } else {
+    ctx.logger.warn('web/dist is missing; run `npm run build:web` to serve the web client');
+  }
+
+  return { name: 'api', close: async () => undefined };
+}

@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../common/errors.js';
+import type { MeetingServices } from '../../meeting/services.js';
+import type { ApiAuth } from '../auth.js';
+import { createdMeeting, createMeetingBody, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.js';
+
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem };
+
+export function meetingRoutes(app: FastifyInstance, services: MeetingServices, auth: ApiAuth, publicUrl: string): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { meetings, seats } = services;
+
+  r.post(
+    '/v1/meetings',
+    {
+      schema: {
+        tags: ['meetings'],
+        summary: 'Create a meeting (server to server, X-Api-Key)',
+        security: [{ apiKey: [] }],
+        body: createMeetingBody.optional(),
+        response: { 201: createdMeeting, ...errors },
+      },
+    },
+    async (request, reply) => {
+      auth.requireApiKey(request);
+      const created = await meetings.create(request.body ?? {});
+      return reply.code(201).send(created);
+    },
+  );
+
+  r.get(
+    '/v1/meetings/:meetingId',
+    { schema: { tags: ['meetings'], summary: 'Get a meeting (public fields)', params: meetingIdParams, response: { 200: meetingView, ...errors } } },
+    async (request) => meetings.view(await meetings.get(request.params.meetingId, { allowEnded: true })),
+  );
+
+  r.patch(
+    '/v1/meetings/:meetingId',
+    {
+      schema: {
+        tags: ['meetings'],
+        summary: 'Change a meeting: lock or unlock it, rename it, change its capacity (host)',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        params: meetingIdParams,
+        body: updateMeetingBody,
+        response: { 200: meetingView, ...errors },
+      },
+    },
+    async (request) => {
+      await auth.requireHost(request, request.params.meetingId);
+      return meetings.view(await meetings.update(request.params.meetingId, request.body));
+    },
+  );
+
+  r.delete(
+    '/v1/meetings/:meetingId',
+    {
+      schema: {
+        tags: ['meetings'],
+        summary: 'End a meeting: everyone is told and disconnected (host)',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        params: meetingIdParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const by = await auth.requireHost(request, request.params.meetingId);
+      await seats.end(request.params.meetingId, by);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.post(
+    '/v1/meetings/:meetingId/join',
+    {
+      config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['meetings'],
+        summary: 'Get a join token for the meeting link; then connect socket.io with it',
+        params: meetingIdParams,
+        body: joinBody,
+        response: { 200: joinResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { meetingId } = request.params;
+      const { role, ...rest } = request.body;
+      if (role === 'host' && !rest.hostKey && !auth.hasApiKey(request)) {
+        throw new AppError('forbidden', 'joining as host needs the host key or the API key');
+      }
+      const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request) });
+      return { ...issued, signalingUrl: publicUrl };
+    },
+  );
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { mediaSource } from '../common/protocol.js';
+
+export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
+export const participantParams = meetingIdParams.extend({ participantId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'is not a participant id') });
+
+export const createMeetingBody = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    password: z.string().min(4).max(128).optional(),
+    maxParticipants: z.number().int().min(1).max(1000).optional(),
+    locked: z.boolean().optional(),
+  })
+  .strict();
+
+export const updateMeetingBody = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    locked: z.boolean().optional(),
+    maxParticipants: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+export const joinBody = z
+  .object({
+    name: z.string().trim().min(1).max(64),
+    password: z.string().max(128).optional(),
+    hostKey: z.string().max(128).optional(),
+    /** `host` without a host key needs the API key. */
+    role: z.enum(['host', 'guest']).optional(),
+  })
+  .strict();
+
+export const muteBody = z.object({ source: mediaSource.optional() }).strict();
+
+export const meetingView = z.object({
+  id: z.string(),
+  title: z.string(),
+  locked: z.boolean(),
+  maxParticipants: z.number(),
+  pin: z.string(),
+  joinUrl: z.string(),
+  requiresPassword: z.boolean(),
+  createdAt: z.number(),
+  endedAt: z.number().nullable(),
+  participantCount: z.number(),
+});
+
+export const createdMeeting = meetingView.extend({ hostKey: z.string(), hostJoinUrl: z.string() });
+
+const grants = z.object({ publishAudio: z.boolean(), publishVideo: z.boolean(), publishScreen: z.boolean(), moderate: z.boolean() });
+
+export const joinResponse = z.object({
+  token: z.string(),
+  participantId: z.string(),
+  meetingId: z.string(),
+  role: z.enum(['host', 'guest']),
+  grants,
+  expiresAt: z.number(),
+  signalingUrl: z.string(),
+});
+
+export const participantsResponse = z.object({
+  participants: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      role: z.enum(['host', 'guest']),
+      grants,
+      kind: z.enum(['browser', 'bot', 'phone']),
+      connection: z.enum(['connected', 'reconnecting']),
+      joinedAt: z.number(),
+    }),
+  ),
+});
+
+export const problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  code: z.string(),
+  detail: z.string(),
+  details: z.unknown().optional(),
+});

@@ -1,0 +1,126 @@
+import type { StateStore } from '../common/state/StateStore.js';
+import type { ChatMessage, ProducerInfo } from '../common/protocol.js';
+import type { MeetingRecord, ParticipantRecord } from './records.js';
+
+const CHAT_HISTORY = 200;
+
+/** Where meeting state lives in the StateStore; the only module that knows the key layout. */
+export class MeetingRepository {
+  constructor(readonly store: StateStore) {}
+
+  async getMeeting(id: string): Promise<MeetingRecord | null> {
+    const raw = await this.store.get(`meeting:${id}`);
+    return raw ? (JSON.parse(raw) as MeetingRecord) : null;
+  }
+
+  async createMeeting(meeting: MeetingRecord): Promise<boolean> {
+    const created = await this.store.set(`meeting:${meeting.id}`, JSON.stringify(meeting), { onlyIfAbsent: true });
+    if (created) await this.store.setAdd('meetings:live', meeting.id);
+    return created;
+  }
+
+  /**
+   * Read-modify-write with compare-and-set, retried on conflict: two nodes changing settings at
+   * once never lose each other's write.
+   */
+  async updateMeeting(id: string, change: (meeting: MeetingRecord) => MeetingRecord | null): Promise<MeetingRecord | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const raw = await this.store.get(`meeting:${id}`);
+      if (!raw) return null;
+      const next = change(JSON.parse(raw) as MeetingRecord);
+      if (!next) return JSON.parse(raw) as MeetingRecord;
+      if (await this.store.compareAndSet(`meeting:${id}`, raw, JSON.stringify(next))) return next;
+    }
+    throw new Error(`meeting ${id} changed too often to update`);
+  }
+
+  async liveMeetingIds(): Promise<string[]> {
+    return this.store.setMembers('meetings:live');
+  }
+
+  async markEnded(id: string, retainMs: number): Promise<void> {
+    await this.store.setRemove('meetings:live', id);
+    for (const key of [`meeting:${id}`, `meeting:${id}:participants`, `meeting:${id}:producers`, `meeting:${id}:chat`]) {
+      await this.store.expire(key, retainMs);
+    }
+  }
+
+  async claimPin(pin: string, meetingId: string): Promise<boolean> {
+    return this.store.set(`pin:${pin}`, meetingId, { onlyIfAbsent: true });
+  }
+
+  async meetingIdForPin(pin: string): Promise<string | null> {
+    return this.store.get(`pin:${pin}`);
+  }
+
+  async getParticipant(meetingId: string, participantId: string): Promise<ParticipantRecord | null> {
+    const raw = await this.store.hashGet(`meeting:${meetingId}:participants`, participantId);
+    return raw ? (JSON.parse(raw) as ParticipantRecord) : null;
+  }
+
+  async putParticipant(record: ParticipantRecord): Promise<void> {
+    await this.store.hashSet(`meeting:${record.meetingId}:participants`, record.id, JSON.stringify(record));
+  }
+
+  async removeParticipant(meetingId: string, participantId: string): Promise<boolean> {
+    await this.store.setRemove('participants:reconnecting', `${meetingId}/${participantId}`);
+    return this.store.hashDel(`meeting:${meetingId}:participants`, participantId);
+  }
+
+  async listParticipants(meetingId: string): Promise<ParticipantRecord[]> {
+    const all = await this.store.hashGetAll(`meeting:${meetingId}:participants`);
+    return Object.values(all)
+      .map((raw) => JSON.parse(raw) as ParticipantRecord)
+      .sort((a, b) => a.joinedAt - b.joinedAt);
+  }
+
+  async markReconnecting(meetingId: string, participantId: string, on: boolean): Promise<void> {
+    const member = `${meetingId}/${participantId}`;
+    if (on) await this.store.setAdd('participants:reconnecting', member);
+    else await this.store.setRemove('participants:reconnecting', member);
+  }
+
+  async reconnecting(): Promise<Array<{ meetingId: string; participantId: string }>> {
+    const members = await this.store.setMembers('participants:reconnecting');
+    return members.map((m) => {
+      const [meetingId = '', participantId = ''] = m.split('/');
+      return { meetingId, participantId };
+    });
+  }
+
+  async putProducer(meetingId: string, producer: ProducerInfo): Promise<void> {
+    await this.store.hashSet(`meeting:${meetingId}:producers`, producer.id, JSON.stringify(producer));
+  }
+
+  async getProducer(meetingId: string, producerId: string): Promise<ProducerInfo | null> {
+    const raw = await this.store.hashGet(`meeting:${meetingId}:producers`, producerId);
+    return raw ? (JSON.parse(raw) as ProducerInfo) : null;
+  }
+
+  async removeProducer(meetingId: string, producerId: string): Promise<boolean> {
+    return this.store.hashDel(`meeting:${meetingId}:producers`, producerId);
+  }
+
+  async listProducers(meetingId: string): Promise<ProducerInfo[]> {
+    const all = await this.store.hashGetAll(`meeting:${meetingId}:producers`);
+    return Object.values(all).map((raw) => JSON.parse(raw) as ProducerInfo);
+  }
+
+  async appendChat(meetingId: string, message: ChatMessage): Promise<void> {
+    await this.store.listPush(`meeting:${meetingId}:chat`, JSON.stringify(message), { maxLength: CHAT_HISTORY });
+  }
+
+  async chatHistory(meetingId: string): Promise<ChatMessage[]> {
+    const raw = await this.store.listRange(`meeting:${meetingId}:chat`, 0, -1);
+    return raw.map((r) => JSON.parse(r) as ChatMessage);
+  }
+
+  async setActiveSpeaker(meetingId: string, participantId: string | null): Promise<void> {
+    if (participantId === null) await this.store.del(`meeting:${meetingId}:speaker`);
+    else await this.store.set(`meeting:${meetingId}:speaker`, participantId, { ttlMs: 24 * 3600_000 });
+  }
+
+  async activeSpeaker(meetingId: string): Promise<string | null> {
+    return this.store.get(`meeting:${meetingId}:speaker`);
+  }
+}

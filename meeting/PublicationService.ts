@@ -1,0 +1,58 @@
+import { AppError } from '../common/errors.js';
+import type { MediaSource, ProducerInfo } from '../common/protocol.js';
+import type { MediaClient } from '../media/MediaClient.js';
+import type { MeetingEvents } from './MeetingEvents.js';
+import type { MeetingRepository } from './MeetingRepository.js';
+import type { ParticipantRecord } from './records.js';
+
+/** What each participant publishes: the producers others can subscribe to. */
+export class PublicationService {
+  constructor(
+    private readonly repo: MeetingRepository,
+    private readonly events: MeetingEvents,
+    private readonly media: MediaClient,
+  ) {}
+
+  async publish(
+    who: ParticipantRecord,
+    input: { transportId: string; kind: 'audio' | 'video'; rtpParameters: unknown; source: MediaSource; paused?: boolean },
+  ): Promise<ProducerInfo> {
+    const allowed =
+      input.source === 'mic' ? who.grants.publishAudio : input.source === 'camera' ? who.grants.publishVideo : who.grants.publishScreen;
+    if (!allowed) throw new AppError('forbidden', `you may not publish ${input.source}`);
+    if ((input.source === 'mic' || input.source === 'screen-audio') !== (input.kind === 'audio')) {
+      throw new AppError('bad_request', `source ${input.source} cannot carry ${input.kind}`);
+    }
+    const { producerId } = await this.media.call(this.#node(who), 'produce', { meetingId: who.meetingId, participantId: who.id, ...input });
+    const producer: ProducerInfo = { id: producerId, participantId: who.id, kind: input.kind, source: input.source, paused: input.paused ?? false };
+    await this.repo.putProducer(who.meetingId, producer);
+    await this.events.publish(who.meetingId, { event: 'producerAdded', payload: { producer }, except: who.id });
+    return producer;
+  }
+
+  async close(who: ParticipantRecord, producerId: string): Promise<void> {
+    const producer = await this.#own(who, producerId);
+    await this.media.call(this.#node(who), 'closeProducer', { meetingId: who.meetingId, participantId: who.id, producerId }).catch(() => undefined);
+    await this.repo.removeProducer(who.meetingId, producer.id);
+    await this.events.publish(who.meetingId, { event: 'producerClosed', payload: { producerId, participantId: who.id } });
+  }
+
+  async setPaused(who: ParticipantRecord, producerId: string, paused: boolean): Promise<void> {
+    const producer = await this.#own(who, producerId);
+    await this.media.call(this.#node(who), paused ? 'pauseProducer' : 'resumeProducer', { meetingId: who.meetingId, participantId: who.id, producerId });
+    const updated = { ...producer, paused };
+    await this.repo.putProducer(who.meetingId, updated);
+    await this.events.publish(who.meetingId, { event: 'producerUpdated', payload: { producer: updated } });
+  }
+
+  async #own(who: ParticipantRecord, producerId: string): Promise<ProducerInfo> {
+    const producer = await this.repo.getProducer(who.meetingId, producerId);
+    if (!producer || producer.participantId !== who.id) throw new AppError('not_found', `producer ${producerId} is not yours`);
+    return producer;
+  }
+
+  #node(who: ParticipantRecord): string {
+    if (!who.mediaNodeId) throw new AppError('unavailable', 'you have no media node yet; join first');
+    return who.mediaNodeId;
+  }
+}

@@ -1,0 +1,35 @@
+import type { ParticipantInfo } from '../common/protocol.js';
+
+export interface MeetingSettings {
+  maxParticipants: number;
+  locked: boolean;
+}
+
+export interface MeetingRecord {
+  id: string;
+  title: string;
+  /** Numeric PIN for phone callers. */
+  pin: string;
+  /** scrypt hash; absent when the meeting has no password. */
+  passwordHash?: string;
+  /** Whoever holds it joins as host (the creator hands it to hosts out of band). */
+  hostKey: string;
+  settings: MeetingSettings;
+  createdAt: number;
+  endedAt?: number;
+  /** The media node that hosts the meeting's router. */
+  mediaNodeId?: string;
+}
+
+export interface ParticipantRecord extends ParticipantInfo {
+  meetingId: string;
+  /** The socket that currently holds the seat; a disconnect from another socket is stale. */
+  socketId?: string;
+  disconnectedAt?: number;
+  mediaNodeId?: string;
+}
+
+export function publicParticipant(record: ParticipantRecord): ParticipantInfo {
+  const { id, name, role, grants, kind, connection, joinedAt } = record;
+  return { id, name, role, grants, kind, connection, joinedAt };
+}

@@ -1,0 +1,54 @@
+import type { RoleContext } from '../common/role.js';
+import { createMediaClient } from '../media/createMediaClient.js';
+import type { MediaClient } from '../media/MediaClient.js';
+import { MeetingEvents } from './MeetingEvents.js';
+import { MeetingRepository } from './MeetingRepository.js';
+import { MeetingService } from './MeetingService.js';
+import { PublicationService } from './PublicationService.js';
+import { SeatService } from './SeatService.js';
+import { TokenService } from './tokens.js';
+
+export interface MeetingServices {
+  repo: MeetingRepository;
+  events: MeetingEvents;
+  media: MediaClient;
+  tokens: TokenService;
+  meetings: MeetingService;
+  seats: SeatService;
+  publications: PublicationService;
+}
+
+const ENDED_RETENTION_MS = 24 * 3600_000;
+
+/** The meeting domain for this process, built once and shared by every role that needs it. */
+export function meetingServices(ctx: RoleContext): MeetingServices {
+  const cached = ctx.local.get('meetingServices') as MeetingServices | undefined;
+  if (cached) return cached;
+  const { config, backends } = ctx;
+  const logger = ctx.logger.child({ tier: 'meeting' });
+  const repo = new MeetingRepository(backends.store);
+  const events = new MeetingEvents(backends.bus);
+  const media = createMediaClient(ctx);
+  const tokens = new TokenService(config.jwtSecret);
+  const meetings = new MeetingService(
+    repo,
+    events,
+    media,
+    tokens,
+    { publicUrl: config.publicUrl, joinTokenTtlS: config.JOIN_TOKEN_TTL_S, chatMaxLength: config.CHAT_MAX_LENGTH, endedRetentionMs: ENDED_RETENTION_MS },
+    logger,
+  );
+  const seats = new SeatService(
+    repo,
+    meetings,
+    events,
+    media,
+    tokens,
+    { reconnectGraceMs: config.RECONNECT_GRACE_MS, sessionTokenTtlS: 24 * 3600, endedRetentionMs: ENDED_RETENTION_MS },
+    logger,
+  );
+  const publications = new PublicationService(repo, events, media);
+  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, publications };
+  ctx.local.set('meetingServices', services);
+  return services;
+}

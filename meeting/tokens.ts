@@ -1,0 +1,56 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { AppError } from '../common/errors.js';
+import { grantsSchema, ROLES } from '../common/protocol.js';
+
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  mid: z.string().min(1),
+  name: z.string(),
+  role: z.enum(ROLES),
+  grants: grantsSchema,
+  typ: z.enum(['join', 'session']),
+});
+
+export type TokenClaims = z.infer<typeof claimsSchema>;
+
+/**
+ * Join tokens are short-lived and let a client take a seat once; session tokens are issued on
+ * joining and let the same client reclaim its seat after a dropped connection.
+ */
+export class TokenService {
+  readonly #key: Uint8Array;
+
+  constructor(secret: string) {
+    this.#key = new TextEncoder().encode(secret);
+  }
+
+  async sign(claims: TokenClaims, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
+    const token = await new SignJWT({ mid: claims.mid, name: claims.name, role: claims.role, grants: claims.grants, typ: claims.typ })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setIssuer('convene')
+      .setExpirationTime(expiresAt)
+      .sign(this.#key);
+    return { token, expiresAt: expiresAt * 1000 };
+  }
+
+  /** Throws `token_expired`, `invalid_token` or, when a meeting is given, `wrong_meeting`. */
+  async verify(token: string, meetingId?: string): Promise<TokenClaims> {
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.#key, { issuer: 'convene', algorithms: ['HS256'] }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'the token has expired; ask for a new one');
+      throw new AppError('invalid_token', 'the token is not valid');
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) throw new AppError('invalid_token', 'the token is not a Convene token');
+    if (meetingId !== undefined && claims.data.mid !== meetingId) {
+      throw new AppError('wrong_meeting', 'the token belongs to another meeting');
+    }
+    return claims.data;
+  }
+}

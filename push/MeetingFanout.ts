@@ -1,0 +1,56 @@
+import type { Server } from 'socket.io';
+import type { EventBus, Unsubscribe } from '../common/bus/EventBus.js';
+import type { Logger } from '../common/logger.js';
+import type { MeetingEvent } from '../common/protocol.js';
+import { meetingChannel } from '../meeting/MeetingEvents.js';
+
+export const meetingRoom = (meetingId: string) => `m:${meetingId}`;
+export const participantRoom = (participantId: string) => `p:${participantId}`;
+
+/**
+ * Delivers meeting events to this node's sockets. A push node subscribes only to meetings it
+ * has sockets in, so per-meeting traffic reaches only the nodes that need it (the Redis
+ * adapter alone would send every packet to every node).
+ */
+export class MeetingFanout {
+  readonly #subscriptions = new Map<string, { count: number; off: Promise<Unsubscribe> }>();
+
+  constructor(
+    private readonly io: Server,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly onEvent: (meetingId: string, event: MeetingEvent) => void = () => undefined,
+  ) {}
+
+  async attach(meetingId: string): Promise<void> {
+    const existing = this.#subscriptions.get(meetingId);
+    if (existing) {
+      existing.count++;
+      await existing.off;
+      return;
+    }
+    const off = this.bus.subscribe(meetingChannel(meetingId), (message) => this.#deliver(meetingId, message as MeetingEvent));
+    this.#subscriptions.set(meetingId, { count: 1, off });
+    await off;
+  }
+
+  async detach(meetingId: string): Promise<void> {
+    const entry = this.#subscriptions.get(meetingId);
+    if (!entry) return;
+    entry.count--;
+    if (entry.count > 0) return;
+    this.#subscriptions.delete(meetingId);
+    await (await entry.off)();
+  }
+
+  #deliver(meetingId: string, event: MeetingEvent): void {
+    let target = event.to ? this.io.local.to(participantRoom(event.to)) : this.io.local.to(meetingRoom(meetingId));
+    if (event.except) target = target.except(participantRoom(event.except));
+    target.emit(event.event, event.payload);
+    try {
+      this.onEvent(meetingId, event);
+    } catch (error) {
+      this.logger.error({ err: error, meetingId }, 'meeting event hook failed');
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { Socket } from 'socket.io';
+import type { Logger } from '../common/logger.js';
+import type { MeetingServices } from '../meeting/services.js';
+import type { ParticipantRecord } from '../meeting/records.js';
+import type { TokenClaims } from '../meeting/tokens.js';
+import type { MeetingFanout } from './MeetingFanout.js';
+
+/** What a connection carries: the identity from its token, set once by the auth middleware. */
+export interface SocketData {
+  claims: TokenClaims;
+  joined: boolean;
+  leaving: boolean;
+}
+
+export type ClientSocket = Socket<Record<string, (...args: unknown[]) => void>, Record<string, (...args: unknown[]) => void>, Record<string, never>, SocketData>;
+
+export interface HandlerContext {
+  socket: ClientSocket;
+  claims: TokenClaims;
+  services: MeetingServices;
+  fanout: MeetingFanout;
+  logger: Logger;
+  /** The caller's seat, fresh from the store; throws if it has not joined. */
+  seat(): Promise<ParticipantRecord>;
+  /** Identity for media calls, always from the token. */
+  who: { meetingId: string; participantId: string };
+}

@@ -1,0 +1,6 @@
+import type { ClientMessage, ClientMessageName, ClientResults } from '../../common/protocol.js';
+import type { HandlerContext } from '../SocketSession.js';
+
+export type Handler<N extends ClientMessageName> = (ctx: HandlerContext, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
+
+export type HandlerTable = { [N in ClientMessageName]: Handler<N> };

@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+export const connectTransport: Handler<'connectTransport'> = async (ctx, payload) => {
+  const seat = await ctx.seat();
+  return ctx.services.media.call(seat.mediaNodeId!, 'connectTransport', { ...ctx.who, ...payload });
+};

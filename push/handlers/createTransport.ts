@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+export const createTransport: Handler<'createTransport'> = async (ctx, { direction }) => {
+  const seat = await ctx.seat();
+  return ctx.services.media.call(seat.mediaNodeId!, 'createWebRtcTransport', { ...ctx.who, direction });
+};

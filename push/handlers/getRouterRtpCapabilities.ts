@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+export const getRouterRtpCapabilities: Handler<'getRouterRtpCapabilities'> = async (ctx) => {
+  const nodeId = await ctx.services.seats.mediaNodeFor(ctx.who.meetingId);
+  return ctx.services.media.call(nodeId, 'getRouterRtpCapabilities', { meetingId: ctx.who.meetingId });
+};

@@ -1,0 +1,20 @@
+import { meetingRoom, participantRoom } from '../MeetingFanout.js';
+import type { Handler } from './Handler.js';
+
+/**
+ * Takes the seat, or takes it back within the grace period. Any older socket of the same
+ * participant (a connection that died without the server noticing yet) is dropped, wherever it is.
+ */
+export const join: Handler<'join'> = async (ctx, payload) => {
+  const { socket, services, claims } = ctx;
+  await ctx.fanout.attach(claims.mid);
+  const result = await services.seats.join(claims, socket.id, payload).catch(async (error: unknown) => {
+    await ctx.fanout.detach(claims.mid);
+    throw error;
+  });
+  const older = (await socket.nsp.in(participantRoom(claims.sub)).fetchSockets()).filter((s) => s.id !== socket.id);
+  for (const stale of older) stale.disconnect(true);
+  await socket.join([meetingRoom(claims.mid), participantRoom(claims.sub)]);
+  socket.data.joined = true;
+  return result;
+};

@@ -1,0 +1,23 @@
+import { AppError } from '../../common/errors.js';
+import type { Handler } from './Handler.js';
+
+export const moderate: Handler<'moderate'> = async (ctx, action) => {
+  const seat = await ctx.seat();
+  if (!seat.grants.moderate) throw new AppError('forbidden', 'only hosts may moderate');
+  const { meetings, seats } = ctx.services;
+  switch (action.action) {
+    case 'mute':
+      await meetings.mute(seat.meetingId, action.participantId, action.source, seat.id);
+      break;
+    case 'remove':
+      await seats.remove(seat.meetingId, action.participantId, seat.id);
+      break;
+    case 'lock':
+      await meetings.update(seat.meetingId, { locked: action.locked });
+      break;
+    case 'end':
+      await seats.end(seat.meetingId, seat.id);
+      break;
+  }
+  return {};
+};

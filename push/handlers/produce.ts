@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+export const produce: Handler<'produce'> = async (ctx, payload) => {
+  const producer = await ctx.services.publications.publish(await ctx.seat(), payload);
+  return { producerId: producer.id };
+};

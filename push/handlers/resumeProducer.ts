@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+export const resumeProducer: Handler<'resumeProducer'> = async (ctx, { producerId }) => {
+  await ctx.services.publications.setPaused(await ctx.seat(), producerId, false);
+  return {};
+};

@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+export const setConsumerPreferredLayers: Handler<'setConsumerPreferredLayers'> = async (ctx, payload) => {
+  const seat = await ctx.seat();
+  return ctx.services.media.call(seat.mediaNodeId!, 'setConsumerPreferredLayers', { ...ctx.who, ...payload });
+};

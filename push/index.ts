@@ -1,0 +1,76 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import { AppError } from '../common/errors.js';
+import type { RoleContext, RunningRole } from '../common/role.js';
+import { meetingServices } from '../meeting/services.js';
+import { authenticate } from './authenticate.js';
+import { Dispatcher } from './Dispatcher.js';
+import { handlers } from './handlers/index.js';
+import { MeetingFanout, participantRoom } from './MeetingFanout.js';
+import type { ClientSocket, HandlerContext } from './SocketSession.js';
+
+export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
+  const logger = ctx.logger.child({ tier: 'push' });
+  const services = meetingServices(ctx);
+  const io = new Server(ctx.http.server, {
+    path: '/socket.io',
+    cors: { origin: true },
+    // Short heartbeats: a vanished client is noticed within seconds, not the 45 s default.
+    pingInterval: 5000,
+    pingTimeout: 5000,
+    maxHttpBufferSize: 256 * 1024,
+  });
+  if (ctx.backends.redis) {
+    const { client, prefix } = ctx.backends.redis;
+    io.adapter(createAdapter(client.duplicate(), client.duplicate(), { key: `${prefix}socket.io` }));
+  }
+
+  const fanout = new MeetingFanout(io, ctx.backends.bus, logger, (_meetingId, event) => {
+    // Removal and the meeting's end close the affected sockets after telling them why.
+    if (event.event !== 'moderation' || event.payload.action === 'mute') return;
+    const target = event.to ? io.local.in(participantRoom(event.to)) : io.local.in(`m:${_meetingId}`);
+    setTimeout(() => target.disconnectSockets(true), 100);
+  });
+  const dispatcher = new Dispatcher(handlers, logger);
+
+  io.use(authenticate(services.tokens));
+  io.on('connection', (raw) => {
+    const socket = raw as unknown as ClientSocket;
+    const { claims } = socket.data;
+    const who = { meetingId: claims.mid, participantId: claims.sub };
+    const socketLogger = logger.child(who);
+    const context: HandlerContext = {
+      socket,
+      claims,
+      services,
+      fanout,
+      logger: socketLogger,
+      who,
+      seat: async () => {
+        const seat = await services.repo.getParticipant(claims.mid, claims.sub);
+        if (!seat) throw new AppError('participant_not_found', 'you are not in this meeting');
+        return seat;
+      },
+    };
+    dispatcher.attach(socket, context);
+    socket.on('disconnect', (reason) => {
+      if (!socket.data.joined) return;
+      void fanout.detach(claims.mid);
+      if (socket.data.leaving) return;
+      socketLogger.debug({ reason }, 'socket disconnected');
+      services.seats.disconnected(claims.mid, claims.sub, socket.id).catch((error: unknown) => {
+        socketLogger.error({ err: error }, 'could not hold the seat');
+      });
+    });
+  });
+
+  return {
+    name: 'push',
+    health: () => ({ sockets: io.engine.clientsCount }),
+    close: async () => {
+      io.local.disconnectSockets(true);
+      // The HTTP server belongs to the process, not to socket.io: close only the engine.
+      io.engine.close();
+    },
+  };
+}

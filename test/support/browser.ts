@@ -1,0 +1,83 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  // Keep WebRTC on loopback: no other interface may carry test traffic.
+  '--force-webrtc-ip-handling-policy=default_public_interface_only',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface TestBrowser {
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  // playwright gives every launch a fresh, temporary user-data dir of its own.
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
+  return { browser, close: () => browser.close() };
+}
+
+/** Opens the web client at the meeting link and joins with the given name. */
+export async function joinInBrowser(browser: Browser, base: string, meetingId: string, name: string, query = ''): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[${name}] page error`, error));
+  await page.goto(`${base}/m/${meetingId}?name=${encodeURIComponent(name)}&autojoin=1${query}`);
+  await page.waitForFunction(() => window.convene?.self !== undefined, undefined, { timeout: 20_000 });
+  return page;
+}
+
+export interface InboundStats {
+  producerId: string;
+  participantId: string;
+  source: string;
+  kind: string;
+  bytesReceived: number;
+  framesDecoded: number;
+  audioLevel: number;
+  trackLabel: string;
+}
+
+/** inbound-rtp statistics of every remote track the page receives. */
+export async function inboundStats(page: Page): Promise<InboundStats[]> {
+  return page.evaluate(async () => {
+    const client = window.convene!;
+    const out = [];
+    for (const remote of client.remoteTracks.values()) {
+      const report = await remote.consumer.getStats();
+      let bytesReceived = 0;
+      let framesDecoded = 0;
+      let audioLevel = 0;
+      report.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp') {
+          bytesReceived += Number(s.bytesReceived ?? 0);
+          framesDecoded += Number(s.framesDecoded ?? 0);
+          audioLevel = Math.max(audioLevel, Number(s.audioLevel ?? 0));
+        }
+      });
+      out.push({
+        producerId: remote.producerId,
+        participantId: remote.participantId,
+        source: remote.source,
+        kind: remote.kind,
+        bytesReceived,
+        framesDecoded,
+        audioLevel,
+        trackLabel: remote.track.label,
+      });
+    }
+    return out;
+  });
+}

@@ -1,0 +1,21 @@
+// Bundles the reference web client into web/dist: no CDN, no internet at run time.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.join(here, 'dist');
+mkdirSync(out, { recursive: true });
+await build({
+  entryPoints: [path.join(here, 'src/app.ts')],
+  bundle: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  platform: 'browser',
+  sourcemap: true,
+  minify: process.env.NODE_ENV === 'production',
+  outfile: path.join(out, 'app.js'),
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'style.css']) copyFileSync(path.join(here, 'src', file), path.join(out, file));

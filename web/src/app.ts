@@ -1,0 +1,240 @@
+import type { MediaSource, ParticipantInfo } from '../../common/protocol.js';
+import { type ConveneClient as Client, ConveneClient, type RemoteTrack } from '../../sdk/ConveneClient.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const meetingId = location.pathname.match(/^\/m\/([A-Za-z0-9]+)/)?.[1];
+const params = new URLSearchParams(location.search);
+
+declare global {
+  interface Window {
+    convene?: Client;
+  }
+}
+
+let client: Client | undefined;
+const localTracks = new Map<MediaSource, MediaStreamTrack>();
+
+async function showLobby(): Promise<void> {
+  if (!meetingId) {
+    $('lobby-title').textContent = 'Open a meeting link (/m/<id>) to join. Meetings are created through the API.';
+    $('join-form').hidden = true;
+    return;
+  }
+  try {
+    const res = await fetch(`/v1/meetings/${meetingId}`);
+    const meeting = (await res.json()) as { title?: string; requiresPassword?: boolean; endedAt?: number | null; detail?: string };
+    if (!res.ok) throw new Error(meeting.detail ?? 'meeting not found');
+    $('lobby-title').textContent = meeting.endedAt ? `${meeting.title} has ended` : (meeting.title ?? '');
+    $('password-row').hidden = !meeting.requiresPassword || params.has('hostKey');
+  } catch (error) {
+    $('lobby-error').textContent = (error as Error).message;
+  }
+  const name = params.get('name');
+  if (name) {
+    $<HTMLInputElement>('name').value = name;
+    if (params.has('autojoin')) void join();
+  }
+}
+
+async function join(): Promise<void> {
+  $('lobby-error').textContent = '';
+  $<HTMLButtonElement>('join').disabled = true;
+  try {
+    client = await ConveneClient.join({
+      baseUrl: location.origin,
+      meetingId: meetingId!,
+      name: $<HTMLInputElement>('name').value.trim(),
+      password: $<HTMLInputElement>('password').value || undefined,
+      hostKey: params.get('hostKey') ?? undefined,
+    });
+  } catch (error) {
+    $('lobby-error').textContent = (error as Error).message;
+    $<HTMLButtonElement>('join').disabled = false;
+    return;
+  }
+  window.convene = client;
+  $('lobby').hidden = true;
+  $('call').hidden = false;
+  $('meeting-title').textContent = client.meeting?.title ?? '';
+  wire(client);
+  renderAll(client);
+  if (!params.has('nomedia')) {
+    await toggleSource('mic').catch(reportError);
+    await toggleSource('camera').catch(reportError);
+  }
+}
+
+function wire(c: Client): void {
+  c.on('participantJoined', () => renderPeople(c));
+  c.on('participantUpdated', () => renderPeople(c));
+  c.on('participantLeft', ({ participantId }) => {
+    for (const el of document.querySelectorAll(`[data-participant="${participantId}"]`)) el.remove();
+    renderPeople(c);
+  });
+  c.on('track', (remote) => attachRemote(c, remote));
+  c.on('trackEnded', (remote) => detachRemote(remote));
+  c.on('producerUpdated', () => renderPeople(c));
+  c.on('activeSpeaker', (id) => {
+    for (const tile of document.querySelectorAll('.tile')) {
+      tile.classList.toggle('speaking', (tile as HTMLElement).dataset.participant === id && (tile as HTMLElement).dataset.source === 'camera');
+    }
+  });
+  c.on('chatMessage', (message) => appendChat(message.name, message.text));
+  c.on('moderation', (m) => {
+    if (m.action === 'mute') setStatus('A host muted you');
+  });
+  c.on('reconnecting', () => setStatus('Reconnecting…'));
+  c.on('reconnected', () => setStatus(''));
+  c.on('closed', ({ reason }) => {
+    setStatus(`Disconnected: ${reason}`);
+    for (const track of localTracks.values()) track.stop();
+  });
+  c.on('error', reportError);
+  for (const m of c.chat) appendChat(m.name, m.text);
+}
+
+function renderAll(c: Client): void {
+  tileFor(c.participantId, 'camera', `${c.self?.name ?? 'You'} (you)`);
+  for (const p of c.participants.values()) tileFor(p.id, 'camera', p.name);
+  renderPeople(c);
+}
+
+function renderPeople(c: Client): void {
+  const list = $('people');
+  list.replaceChildren();
+  const everyone: ParticipantInfo[] = [...(c.self ? [c.self] : []), ...c.participants.values()];
+  for (const p of everyone) {
+    const li = document.createElement('li');
+    li.textContent = `${p.name}${p.id === c.participantId ? ' (you)' : ''}${p.role === 'host' ? ' · host' : ''}${p.connection === 'reconnecting' ? ' · reconnecting' : ''}`;
+    list.append(li);
+    if (p.id !== c.participantId) tileFor(p.id, 'camera', p.name);
+  }
+}
+
+function tileFor(participantId: string, source: MediaSource, label: string): HTMLElement {
+  const key = `${participantId}:${source === 'screen' ? 'screen' : 'camera'}`;
+  let tile = document.querySelector<HTMLElement>(`.tile[data-key="${key}"]`);
+  if (tile) return tile;
+  tile = document.createElement('div');
+  tile.className = 'tile';
+  tile.dataset.key = key;
+  tile.dataset.participant = participantId;
+  tile.dataset.source = source === 'screen' ? 'screen' : 'camera';
+  const avatar = document.createElement('div');
+  avatar.className = 'avatar';
+  avatar.textContent = label.slice(0, 1).toUpperCase();
+  const video = document.createElement('video');
+  video.autoplay = true;
+  video.playsInline = true;
+  video.muted = true;
+  const caption = document.createElement('div');
+  caption.className = 'label';
+  caption.textContent = source === 'screen' ? `${label}'s screen` : label;
+  tile.append(avatar, video, caption);
+  $('tiles').append(tile);
+  return tile;
+}
+
+function attachRemote(c: Client, remote: RemoteTrack): void {
+  const name = c.participants.get(remote.participantId)?.name ?? 'Guest';
+  if (remote.kind === 'audio') {
+    const audio = document.createElement('audio');
+    audio.autoplay = true;
+    audio.dataset.participant = remote.participantId;
+    audio.dataset.producer = remote.producerId;
+    audio.srcObject = new MediaStream([remote.track]);
+    document.body.append(audio);
+    return;
+  }
+  const tile = tileFor(remote.participantId, remote.source, name);
+  tile.dataset.producer = remote.producerId;
+  const video = tile.querySelector('video')!;
+  video.srcObject = new MediaStream([remote.track]);
+}
+
+function detachRemote(remote: RemoteTrack): void {
+  document.querySelector(`audio[data-producer="${remote.producerId}"]`)?.remove();
+  const tile = document.querySelector<HTMLElement>(`.tile[data-producer="${remote.producerId}"]`);
+  if (!tile) return;
+  if (tile.dataset.source === 'screen') tile.remove();
+  else tile.querySelector('video')!.srcObject = null;
+}
+
+async function toggleSource(source: 'mic' | 'camera' | 'screen'): Promise<void> {
+  if (!client) return;
+  const button = $({ mic: 'toggle-mic', camera: 'toggle-cam', screen: 'toggle-screen' }[source]);
+  if (client.isPublishing(source)) {
+    if (source === 'mic') {
+      const muted = !client.publication('mic')!.paused;
+      await client.setMuted('mic', muted);
+      button.setAttribute('aria-pressed', String(!muted));
+      return;
+    }
+    await client.unpublish(source);
+    localTracks.get(source)?.stop();
+    localTracks.delete(source);
+    button.setAttribute('aria-pressed', 'false');
+    if (source === 'screen') document.querySelector(`.tile[data-key="${client.participantId}:screen"]`)?.remove();
+    else tileFor(client.participantId, 'camera', '').querySelector('video')!.srcObject = null;
+    return;
+  }
+  const stream =
+    source === 'screen'
+      ? await navigator.mediaDevices.getDisplayMedia({ video: true })
+      : await navigator.mediaDevices.getUserMedia(source === 'mic' ? { audio: true } : { video: { width: 1280, height: 720 } });
+  const track = stream.getTracks()[0]!;
+  localTracks.set(source, track);
+  await client.publish(track, source);
+  button.setAttribute('aria-pressed', 'true');
+  if (source !== 'mic') {
+    const tile = tileFor(client.participantId, source, `${client.self?.name ?? 'You'} (you)`);
+    tile.querySelector('video')!.srcObject = new MediaStream([track]);
+  }
+  if (source === 'screen') track.addEventListener('ended', () => void toggleSource('screen'));
+}
+
+function appendChat(name: string, text: string): void {
+  const li = document.createElement('li');
+  const who = document.createElement('b');
+  who.textContent = `${name}: `;
+  li.append(who, document.createTextNode(text));
+  $('chat-log').append(li);
+  li.scrollIntoView({ block: 'end' });
+}
+
+function setStatus(text: string): void {
+  $('status').textContent = text;
+}
+
+function reportError(error: unknown): void {
+  console.error(error);
+  setStatus((error as Error).message);
+}
+
+$('join-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void join();
+});
+$('chat-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>('chat-input');
+  const text = input.value.trim();
+  if (!text || !client) return;
+  client
+    .sendChat(text)
+    .then(() => {
+      appendChat(`${client?.self?.name ?? 'You'} (you)`, text);
+      input.value = '';
+    })
+    .catch(reportError);
+});
+$('toggle-mic').addEventListener('click', () => void toggleSource('mic').catch(reportError));
+$('toggle-cam').addEventListener('click', () => void toggleSource('camera').catch(reportError));
+$('toggle-screen').addEventListener('click', () => void toggleSource('screen').catch(reportError));
+$('leave').addEventListener('click', () => {
+  void client?.leave().then(() => {
+    setStatus('You left the meeting');
+  });
+});
+
+void showLobby();
