@@ -139,6 +139,11 @@ export class ConveneClient extends Emitter<ClientEvents> {
     return this.#socket?.connected ?? false;
   }
 
+  /** What the others publish, as last announced by the server (paused = muted). */
+  get remoteProducers(): ReadonlyMap<string, ProducerInfo> {
+    return this.#remoteProducers;
+  }
+
   /** The send and receive transports, for stats. */
   get transports(): { send?: ms.Transport; recv?: ms.Transport } {
     return { send: this.#sendTransport, recv: this.#recvTransport };
@@ -232,6 +237,11 @@ export class ConveneClient extends Emitter<ClientEvents> {
     if (this.#closed) return;
     await this.request('leave', {}).catch(() => undefined);
     this.#shutdown('left');
+  }
+
+  /** Kills the live connection as a network failure would; socket.io then reconnects. */
+  disconnectTransportForTest(): void {
+    this.#socket?.io.engine?.close();
   }
 
   /** Drops the connection without leaving, as a crashed tab would. */
