@@ -210,6 +210,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
   async sendChat(text: string): Promise<ChatMessage> {
     const { message } = await this.request('chat', { text });
     this.chat.push(message);
+    this.emit('chatMessage', message);
     return message;
   }
 

@@ -148,8 +148,13 @@ function attachRemote(c: Client, remote: RemoteTrack): void {
   }
   const tile = tileFor(remote.participantId, remote.source, name);
   tile.dataset.producer = remote.producerId;
-  const video = tile.querySelector('video')!;
-  video.srcObject = new MediaStream([remote.track]);
+  setVideo(tile, remote.track);
+}
+
+/** Shows a track in a tile, or the name's initial when there is none. */
+function setVideo(tile: HTMLElement, track: MediaStreamTrack | null): void {
+  tile.querySelector('video')!.srcObject = track ? new MediaStream([track]) : null;
+  tile.classList.toggle('has-video', track !== null);
 }
 
 function detachRemote(remote: RemoteTrack): void {
@@ -157,7 +162,7 @@ function detachRemote(remote: RemoteTrack): void {
   const tile = document.querySelector<HTMLElement>(`.tile[data-producer="${remote.producerId}"]`);
   if (!tile) return;
   if (tile.dataset.source === 'screen') tile.remove();
-  else tile.querySelector('video')!.srcObject = null;
+  else setVideo(tile, null);
 }
 
 async function toggleSource(source: 'mic' | 'camera' | 'screen'): Promise<void> {
@@ -175,7 +180,7 @@ async function toggleSource(source: 'mic' | 'camera' | 'screen'): Promise<void> 
     localTracks.delete(source);
     button.setAttribute('aria-pressed', 'false');
     if (source === 'screen') document.querySelector(`.tile[data-key="${client.participantId}:screen"]`)?.remove();
-    else tileFor(client.participantId, 'camera', '').querySelector('video')!.srcObject = null;
+    else setVideo(tileFor(client.participantId, 'camera', ''), null);
     return;
   }
   const stream =
@@ -187,8 +192,7 @@ async function toggleSource(source: 'mic' | 'camera' | 'screen'): Promise<void> 
   await client.publish(track, source);
   button.setAttribute('aria-pressed', 'true');
   if (source !== 'mic') {
-    const tile = tileFor(client.participantId, source, `${client.self?.name ?? 'You'} (you)`);
-    tile.querySelector('video')!.srcObject = new MediaStream([track]);
+    setVideo(tileFor(client.participantId, source, `${client.self?.name ?? 'You'} (you)`), track);
   }
   if (source === 'screen') track.addEventListener('ended', () => void toggleSource('screen'));
 }
@@ -223,7 +227,6 @@ $('chat-form').addEventListener('submit', (event) => {
   client
     .sendChat(text)
     .then(() => {
-      appendChat(`${client?.self?.name ?? 'You'} (you)`, text);
       input.value = '';
     })
     .catch(reportError);
