@@ -72,6 +72,9 @@ async function main(): Promise<void> {
   const running: RunningRole[] = [];
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    if (signal === 'SIGTERM') {
+      await Promise.all(running.map((role) => role.drain?.().catch((error: unknown) => logger.error({ err: error, roleName: role.name }, 'drain failed'))));
+    }
     for (const role of [...running].reverse()) {
       await role.close().catch((error: unknown) => logger.error({ err: error, roleName: role.name }, 'role failed to close'));
     }

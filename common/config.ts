@@ -40,6 +40,12 @@ export const configSchema = z.object({
   MEDIA_RTC_MIN_PORT: port(41000),
   MEDIA_RTC_MAX_PORT: port(41999),
   MEDIA_CONSUMERS_PER_ROUTER: positiveInt(400),
+  /** mediasoup's guidance: about 500 consumers per worker (one CPU core). */
+  MEDIA_MAX_CONSUMERS_PER_WORKER: positiveInt(500),
+  MEDIA_DRAIN_TIMEOUT_MS: positiveInt(10 * 60_000),
+  PLACEMENT_STRATEGY: z.enum(['least-loaded', 'random']).default('least-loaded'),
+  /** How other processes reach this one's HTTP server (internal media calls). */
+  INTERNAL_URL: z.url('must be a URL such as http://10.0.0.5:3000').optional(),
   RECONNECT_GRACE_MS: positiveInt(30_000),
   ROUTER_IDLE_TIMEOUT_MS: positiveInt(60_000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
@@ -51,6 +57,7 @@ export type RawConfig = z.infer<typeof configSchema>;
 export interface Config extends RawConfig {
   nodeId: string;
   publicUrl: string;
+  internalUrl: string;
   apiKey: string;
   jwtSecret: string;
   /** True when no REDIS_URL is set: all state is in this process. */
@@ -90,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...raw,
     nodeId: raw.NODE_ID ?? `${os.hostname()}-${process.pid}`,
     publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
+    internalUrl: (raw.INTERNAL_URL ?? `http://${raw.HOST === '0.0.0.0' ? '127.0.0.1' : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     apiKey: raw.API_KEY ?? 'dev-api-key',
     // Without JWT_SECRET, a Redis deployment agrees on one generated secret kept in Redis
     // (see resolveSharedSecret); this value is only the embedded mode's.

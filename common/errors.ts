@@ -25,6 +25,8 @@ export const errorCodes = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  node_full: 503,
+  node_draining: 503,
   timeout: 504,
 } as const;
 

@@ -164,6 +164,8 @@ export interface ServerEvents {
   meetingUpdated: { meeting: MeetingSummary };
   /** A moderator acted on you (muted your source, removed you) or on the meeting (ended it). */
   moderation: { action: 'mute' | 'remove' | 'end'; source?: MediaSource; by: string | null };
+  /** Your media node is gone: make new transports and publish again (your seat is kept). */
+  mediaReset: { reason: 'node_lost' };
   /** A message the server could not route to a handler or that had no ack function. */
   protocolError: { event: string; code: string; message: string };
 }

@@ -22,6 +22,8 @@ export interface RunningRole {
   readonly name: RoleName;
   /** Extra fields merged into /healthz. */
   health?(): Record<string, unknown>;
+  /** SIGTERM: stop taking new work and finish what is in hand, before close. */
+  drain?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,7 @@
-import { withTimeout } from '../common/errors.js';
+import { randomUUID } from 'node:crypto';
+import { AppError, type ErrorCode, errorCodes, withTimeout } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { NodeRegistry } from '../common/NodeRegistry.js';
 import type { MediaMethodName, MediaNode } from './MediaNode.js';
 
 export type MediaParams<M extends MediaMethodName> = Parameters<MediaNode[M]>[0];
@@ -6,12 +9,10 @@ export type MediaResult<M extends MediaMethodName> = Awaited<ReturnType<MediaNod
 
 /**
  * How the other tiers reach a media node. Calls are addressed to a node, carry a deadline, and
- * are safe to retry: media methods either create something new or are idempotent closes.
+ * are safe to retry: each call has a request id that the node answers once.
  */
 export interface MediaClient {
   call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>>;
-  /** The node new meetings go to. */
-  pickNode(meetingId: string): Promise<string>;
 }
 
 /** The embedded mode's client: the media node lives in this process. */
@@ -22,12 +23,62 @@ export class LocalMediaClient implements MediaClient {
   ) {}
 
   async call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>> {
-    if (nodeId !== this.node.nodeId) throw new Error(`media node ${nodeId} is not this process (${this.node.nodeId})`);
+    if (nodeId !== this.node.nodeId) throw new AppError('unavailable', `media node ${nodeId} is not reachable from this process`);
     const fn = this.node[method] as (p: MediaParams<M>) => Promise<MediaResult<M>>;
     return withTimeout(fn.call(this.node, params), this.timeoutMs, `media.${method}`);
   }
+}
 
-  async pickNode(): Promise<string> {
-    return this.node.nodeId;
+/**
+ * The distributed mode's client: HTTP POST to the node's internal URL from the registry. A call
+ * to this process's own node stays in-process.
+ */
+export class HttpMediaClient implements MediaClient {
+  readonly #local?: LocalMediaClient;
+
+  constructor(
+    private readonly registry: NodeRegistry,
+    private readonly internalKey: string,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+    local?: MediaNode,
+  ) {
+    if (local) this.#local = new LocalMediaClient(local, timeoutMs);
+    this.localNodeId = local?.nodeId;
+  }
+
+  readonly localNodeId?: string;
+
+  async call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>> {
+    if (this.#local && nodeId === this.localNodeId) return this.#local.call(nodeId, method, params);
+    const node = await this.registry.get(nodeId);
+    if (!node) throw new AppError('unavailable', `media node ${nodeId} is not registered`);
+    const requestId = randomUUID();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const res = await fetch(`${node.url}/internal/media/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-internal-key': this.internalKey },
+          body: JSON.stringify({ requestId, params }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const body = (await res.json().catch(() => ({}))) as { result?: MediaResult<M>; code?: string; detail?: string };
+        if (res.ok) return body.result as MediaResult<M>;
+        if (body.code && body.code in errorCodes && res.status < 500) throw new AppError(body.code as ErrorCode, body.detail ?? method);
+        if (body.code === 'node_full' || body.code === 'node_draining' || body.code === 'unavailable') {
+          throw new AppError(body.code, body.detail ?? method);
+        }
+        lastError = new AppError('unavailable', `media node ${nodeId} answered ${res.status} to ${method}: ${body.detail ?? ''}`);
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        lastError = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+    }
+    this.logger.warn({ nodeId, method, err: lastError }, 'media call failed');
+    if (lastError instanceof AppError) throw lastError;
+    const timedOut = lastError instanceof Error && lastError.name === 'TimeoutError';
+    throw new AppError(timedOut ? 'timeout' : 'unavailable', `media node ${nodeId} did not answer ${method}`);
   }
 }

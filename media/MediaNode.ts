@@ -1,32 +1,52 @@
+import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { AppError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } from '../common/protocol.js';
 import { ROUTER_MEDIA_CODECS } from './codecs.js';
-import { type MediaAppData, MediaRoom } from './MediaRoom.js';
+import type { MediaClient } from './MediaClient.js';
+import { type MediaAppData, MediaRoom, type NodePipe, type RoomProducer, RouterSlot } from './MediaRoom.js';
 import type { WorkerPool } from './WorkerPool.js';
 
 export interface MediaNodeOptions {
   nodeId: string;
   routerIdleTimeoutMs: number;
   consumersPerRouter: number;
+  /** The node refuses new participants at this many consumers in all. */
+  maxConsumers: number;
+  listenIp: string;
+  announcedAddress?: string;
+}
+
+/** Notices between media nodes about producers piped from one to the other. */
+export type PeerNotice = { type: 'producerClosed' | 'producerPaused' | 'producerResumed'; meetingId: string; producerId: string; from: string };
+
+export interface MediaNodeLinks {
+  /** Client-facing meeting events. */
+  publish(meetingId: string, event: MeetingEvent): void;
+  /** A notice to another media node. */
+  notifyPeer(nodeId: string, notice: PeerNotice): void;
+  /** Calls to other media nodes, for piping. */
+  peers?: MediaClient;
 }
 
 type Who = { meetingId: string; participantId: string };
+type Empty = Record<string, never>;
 
 /**
- * The media tier's whole API. Every method takes and returns plain JSON so that it can be
- * called in-process (embedded mode) or across processes without change. Identity (`Who`)
+ * The media tier's whole API. Every method takes and returns plain JSON, so that it is called
+ * in-process (embedded mode) or over HTTP (distributed mode) without change. Identity (`Who`)
  * comes from the caller's verified token, never from client input: a participant can touch
  * only its own transports, producers and consumers.
  */
 export class MediaNode {
   readonly #rooms = new Map<string, MediaRoom>();
   readonly #roomCreation = new Map<string, Promise<MediaRoom>>();
+  #draining = false;
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly publish: (meetingId: string, event: MeetingEvent) => void,
+    private readonly links: MediaNodeLinks,
     private readonly options: MediaNodeOptions,
     private readonly logger: Logger,
   ) {
@@ -37,37 +57,74 @@ export class MediaNode {
     return this.options.nodeId;
   }
 
+  /** The client for calls to other media nodes; set once the process's client exists. */
+  connectPeers(peers: MediaClient): void {
+    this.links.peers = peers;
+  }
+
   get roomCount(): number {
     return this.#rooms.size;
+  }
+
+  get participantCount(): number {
+    let n = 0;
+    for (const room of this.#rooms.values()) n += room.participants.size;
+    return n;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Takes no new meetings or participants from now on; calls in progress go on. */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  get full(): boolean {
+    return this.pool.totalLoad().consumers >= this.options.maxConsumers;
   }
 
   hasRoom(meetingId: string): boolean {
     return this.#rooms.has(meetingId);
   }
 
-  async getRouterRtpCapabilities({ meetingId }: { meetingId: string }): Promise<{ rtpCapabilities: types.RtpCapabilities }> {
-    const room = await this.#ensureRoom(meetingId);
-    return { rtpCapabilities: room.router.rtpCapabilities };
+  /** Peers this node has pipes with, for the liveness check. */
+  peers(): Set<string> {
+    const peers = new Set<string>();
+    for (const room of this.#rooms.values()) for (const pipe of room.pipes.values()) peers.add(pipe.peerNodeId);
+    return peers;
   }
 
-  async registerParticipant({ meetingId, participantId, rtpCapabilities }: Who & { rtpCapabilities: unknown }): Promise<{ activeSpeakerId: string | null }> {
+  async getRouterRtpCapabilities({ meetingId }: { meetingId: string }): Promise<{ rtpCapabilities: types.RtpCapabilities }> {
     const room = await this.#ensureRoom(meetingId);
-    room.participant(participantId, true).rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
+    return { rtpCapabilities: room.primary.router.rtpCapabilities };
+  }
+
+  /** Seats a participant's media here; refuses newcomers when draining or full. Idempotent. */
+  async registerParticipant({ meetingId, participantId, rtpCapabilities }: Who & { rtpCapabilities: unknown }): Promise<{ activeSpeakerId: string | null }> {
+    const known = this.#rooms.get(meetingId)?.participants.get(participantId);
+    if (!known) {
+      if (this.#draining) throw new AppError('node_draining', `media node ${this.nodeId} is draining`);
+      if (this.full) throw new AppError('node_full', `media node ${this.nodeId} is full`);
+    }
+    const room = await this.#ensureRoom(meetingId);
+    const media = await room.admit(participantId, this.options.consumersPerRouter);
+    media.rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
     return { activeSpeakerId: room.activeSpeakerId };
   }
 
   async createWebRtcTransport({ meetingId, participantId, direction }: Who & { direction: 'send' | 'recv' }): Promise<TransportOptions> {
-    const room = await this.#ensureRoom(meetingId);
-    const media = room.participant(participantId, true);
-    const appData: MediaAppData = { meetingId, participantId, direction };
-    if (!room.webRtcServer) throw new AppError('unavailable', 'this media node has no WebRtcServer');
-    const transport = await room.router.createWebRtcTransport<MediaAppData>({
-      webRtcServer: room.webRtcServer,
+    const media = this.#media({ meetingId, participantId });
+    const { slot } = media;
+    if (!slot.webRtcServer) throw new AppError('unavailable', 'this media node has no WebRtcServer');
+    const transport = await slot.router.createWebRtcTransport<MediaAppData>({
+      webRtcServer: slot.webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
       initialAvailableOutgoingBitrate: 1_000_000,
-      appData,
+      appData: { meetingId, participantId, direction },
     });
     media.transports.set(transport.id, transport);
     transport.observer.once('close', () => media.transports.delete(transport.id));
@@ -79,9 +136,9 @@ export class MediaNode {
     };
   }
 
-  async connectTransport({ meetingId, participantId, transportId, dtlsParameters }: Who & { transportId: string; dtlsParameters: unknown }): Promise<Record<string, never>> {
+  async connectTransport({ meetingId, participantId, transportId, dtlsParameters }: Who & { transportId: string; dtlsParameters: unknown }): Promise<Empty> {
     const transport = this.#media({ meetingId, participantId }).transport(transportId);
-    await this.#mediasoup(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
+    await clientFault(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
     return {};
   }
 
@@ -97,7 +154,7 @@ export class MediaNode {
     const media = room.participant(params.participantId);
     const transport = media.transport(params.transportId);
     if (transport.appData.direction !== 'send') throw new AppError('bad_request', 'produce needs a send transport');
-    const producer = await this.#mediasoup(() =>
+    const producer = await clientFault(() =>
       transport.produce<MediaAppData>({
         kind: params.kind,
         rtpParameters: params.rtpParameters as types.RtpParameters,
@@ -107,86 +164,93 @@ export class MediaNode {
     );
     media.producers.set(producer.id, producer);
     producer.observer.once('close', () => media.producers.delete(producer.id));
-    if (producer.kind === 'audio') await room.addAudioToSpeakerDetection(producer);
+    room.addProducer({ producer, slot: media.slot, participantId: params.participantId, source: params.source });
     return { producerId: producer.id };
   }
 
-  async closeProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Record<string, never>> {
-    this.#media({ meetingId, participantId }).producer(producerId).close();
+  async closeProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Empty> {
+    this.#rooms.get(meetingId)?.participants.get(participantId)?.producers.get(producerId)?.close();
     return {};
   }
 
-  async pauseProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Record<string, never>> {
+  async pauseProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Empty> {
     await this.#media({ meetingId, participantId }).producer(producerId).pause();
     return {};
   }
 
-  async resumeProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Record<string, never>> {
+  async resumeProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Empty> {
     await this.#media({ meetingId, participantId }).producer(producerId).resume();
     return {};
   }
 
-  /** Consumers start paused: the client resumes once its consumer exists, so no keyframe is lost. */
-  async consume({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<ConsumerOptions> {
+  /**
+   * Consumers start paused: the client resumes once its consumer exists, so no keyframe is
+   * lost. A producer on another node is piped here first (`producerNodeId` says where).
+   */
+  async consume({ meetingId, participantId, producerId, producerNodeId }: Who & { producerId: string; producerNodeId?: string }): Promise<ConsumerOptions> {
     const room = this.#room(meetingId);
     const media = room.participant(participantId);
     if (!media.rtpCapabilities) throw new AppError('bad_request', 'join with rtpCapabilities before consuming');
-    const producer = this.#findProducer(room, producerId);
-    if (producer.appData.participantId === participantId) throw new AppError('bad_request', 'cannot consume your own producer');
-    if (!room.router.canConsume({ producerId, rtpCapabilities: media.rtpCapabilities })) {
+    let entry = room.producers.get(producerId);
+    if (!entry && producerNodeId && producerNodeId !== this.nodeId) entry = await this.#importProducer(room, producerNodeId, producerId);
+    if (!entry) throw new AppError('not_found', `producer ${producerId} does not exist`);
+    if (entry.participantId === participantId) throw new AppError('bad_request', 'cannot consume your own producer');
+    await room.ensureInSlot(entry, media.slot);
+    const router = media.slot.router;
+    if (!router.canConsume({ producerId, rtpCapabilities: media.rtpCapabilities })) {
       throw new AppError('bad_request', `your device cannot receive producer ${producerId}`);
     }
-    const transport = media.recvTransport();
-    const consumer = await transport.consume<MediaAppData>({
+    const consumer = await media.recvTransport().consume<MediaAppData>({
       producerId,
       rtpCapabilities: media.rtpCapabilities,
       paused: true,
-      preferredLayers: producer.type === 'simulcast' ? { spatialLayer: 2, temporalLayer: 2 } : undefined,
-      appData: { meetingId, participantId, source: producer.appData.source },
+      preferredLayers: entry.producer.type === 'simulcast' ? { spatialLayer: 2, temporalLayer: 2 } : undefined,
+      appData: { meetingId, participantId, source: entry.source },
     });
     media.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => media.consumers.delete(consumer.id));
-    consumer.on('producerclose', () => {
-      this.publish(meetingId, { event: 'consumerClosed', payload: { consumerId: consumer.id, producerId }, to: participantId });
+    media.slot.consumers.add(consumer.id);
+    consumer.observer.once('close', () => {
+      media.consumers.delete(consumer.id);
+      media.slot.consumers.delete(consumer.id);
     });
-    consumer.on('transportclose', () => undefined);
+    consumer.on('producerclose', () => {
+      this.links.publish(meetingId, { event: 'consumerClosed', payload: { consumerId: consumer.id, producerId }, to: participantId });
+    });
     return {
       id: consumer.id,
       producerId,
-      participantId: producer.appData.participantId,
+      participantId: entry.participantId,
       kind: consumer.kind,
-      source: producer.appData.source ?? (consumer.kind === 'audio' ? 'mic' : 'camera'),
+      source: entry.source,
       rtpParameters: consumer.rtpParameters,
       type: consumer.type,
       producerPaused: consumer.producerPaused,
     };
   }
 
-  async resumeConsumer({ meetingId, participantId, consumerId }: Who & { consumerId: string }): Promise<Record<string, never>> {
+  async resumeConsumer({ meetingId, participantId, consumerId }: Who & { consumerId: string }): Promise<Empty> {
     await this.#media({ meetingId, participantId }).consumer(consumerId).resume();
     return {};
   }
 
-  async pauseConsumer({ meetingId, participantId, consumerId }: Who & { consumerId: string }): Promise<Record<string, never>> {
+  async pauseConsumer({ meetingId, participantId, consumerId }: Who & { consumerId: string }): Promise<Empty> {
     await this.#media({ meetingId, participantId }).consumer(consumerId).pause();
     return {};
   }
 
-  async setConsumerPreferredLayers(
-    params: Who & { consumerId: string; spatialLayer: number; temporalLayer?: number },
-  ): Promise<Record<string, never>> {
+  async setConsumerPreferredLayers(params: Who & { consumerId: string; spatialLayer: number; temporalLayer?: number }): Promise<Empty> {
     const consumer = this.#media(params).consumer(params.consumerId);
     await consumer.setPreferredLayers({ spatialLayer: params.spatialLayer, temporalLayer: params.temporalLayer });
     return {};
   }
 
   /** Idempotent: closing what is already gone succeeds, so callers may retry freely. */
-  async closeParticipant({ meetingId, participantId }: Who): Promise<Record<string, never>> {
+  async closeParticipant({ meetingId, participantId }: Who): Promise<Empty> {
     this.#rooms.get(meetingId)?.removeParticipant(participantId);
     return {};
   }
 
-  async closeMeeting({ meetingId }: { meetingId: string }): Promise<Record<string, never>> {
+  async closeMeeting({ meetingId }: { meetingId: string }): Promise<Empty> {
     const room = this.#rooms.get(meetingId);
     if (room) {
       this.#rooms.delete(meetingId);
@@ -195,13 +259,128 @@ export class MediaNode {
     return {};
   }
 
+  /** Called by a node that wants our producers: a PipeTransport here, connected to its one. */
+  async openPipe({ meetingId, pipeId, peerNodeId, ip, port }: { meetingId: string; pipeId: string; peerNodeId: string; ip: string; port: number }): Promise<{ ip: string; port: number }> {
+    const room = this.#room(meetingId);
+    const existing = room.pipes.get(pipeId);
+    if (existing) return this.#pipeAddress(existing.transport);
+    const transport = await this.#createPipeTransport(room);
+    await transport.connect({ ip, port });
+    room.pipes.set(pipeId, { pipeId, peerNodeId, direction: 'export', transport });
+    transport.observer.once('close', () => room.pipes.delete(pipeId));
+    return this.#pipeAddress(transport);
+  }
+
+  /** Sends one of our producers down an export pipe; the peer produces it on its side. */
+  async pipeProducer({ meetingId, pipeId, producerId }: { meetingId: string; pipeId: string; producerId: string }): Promise<{
+    kind: 'audio' | 'video';
+    rtpParameters: unknown;
+    paused: boolean;
+    participantId: string;
+    source: MediaSource;
+  }> {
+    const room = this.#room(meetingId);
+    const pipe = room.pipes.get(pipeId);
+    if (!pipe || pipe.direction !== 'export') throw new AppError('not_found', `pipe ${pipeId} does not exist`);
+    const entry = room.producers.get(producerId);
+    if (!entry) throw new AppError('not_found', `producer ${producerId} does not exist`);
+    await room.ensureInSlot(entry, room.primary);
+    const consumer = await pipe.transport.consume({ producerId });
+    const notify = (type: PeerNotice['type']) => this.links.notifyPeer(pipe.peerNodeId, { type, meetingId, producerId, from: this.nodeId });
+    consumer.on('producerclose', () => notify('producerClosed'));
+    consumer.on('producerpause', () => notify('producerPaused'));
+    consumer.on('producerresume', () => notify('producerResumed'));
+    return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, participantId: entry.participantId, source: entry.source };
+  }
+
+  /** What a peer node tells us about producers it piped here. */
+  onPeerNotice(notice: PeerNotice): void {
+    const entry = this.#rooms.get(notice.meetingId)?.producers.get(notice.producerId);
+    if (!entry || entry.importedFrom !== notice.from) return;
+    if (notice.type === 'producerClosed') entry.producer.close();
+    else if (notice.type === 'producerPaused') void entry.producer.pause();
+    else void entry.producer.resume();
+  }
+
+  /** A peer died or left: drop every pipe to it. */
+  forgetPeer(peerNodeId: string): void {
+    for (const room of this.#rooms.values()) {
+      if (room.forgetPeer(peerNodeId) > 0) room.logger.warn({ peerNodeId }, 'closed pipes to a lost media node');
+    }
+  }
+
   async close(): Promise<void> {
     for (const meetingId of [...this.#rooms.keys()]) await this.closeMeeting({ meetingId });
   }
 
+  async #importProducer(room: MediaRoom, peerNodeId: string, producerId: string): Promise<RoomProducer> {
+    const peers = this.links.peers;
+    if (!peers) throw new AppError('not_found', `producer ${producerId} is on another node and this node cannot reach it`);
+    let pending = room.imports.get(producerId);
+    if (!pending) {
+      pending = (async () => {
+        const pipe = await this.#importPipe(room, peerNodeId);
+        const remote = await peers.call(peerNodeId, 'pipeProducer', { meetingId: room.meetingId, pipeId: pipe.pipeId, producerId });
+        const producer = await pipe.transport.produce<MediaAppData>({
+          id: producerId,
+          kind: remote.kind,
+          rtpParameters: remote.rtpParameters as types.RtpParameters,
+          paused: remote.paused,
+          appData: { meetingId: room.meetingId, participantId: remote.participantId, source: remote.source },
+        });
+        const entry: RoomProducer = { producer, slot: room.primary, participantId: remote.participantId, source: remote.source, importedFrom: peerNodeId };
+        room.addProducer(entry);
+        return entry;
+      })();
+      pending.catch(() => room.imports.delete(producerId));
+      room.imports.set(producerId, pending);
+    }
+    return pending;
+  }
+
+  #importPipe(room: MediaRoom, peerNodeId: string): Promise<NodePipe> {
+    let pending = room.importPipes.get(peerNodeId);
+    if (!pending) {
+      pending = (async () => {
+        const transport = await this.#createPipeTransport(room);
+        const pipeId = randomUUID();
+        try {
+          const local = this.#pipeAddress(transport);
+          const remote = await this.links.peers!.call(peerNodeId, 'openPipe', { meetingId: room.meetingId, pipeId, peerNodeId: this.nodeId, ...local });
+          await transport.connect(remote);
+        } catch (error) {
+          transport.close();
+          throw error;
+        }
+        const pipe: NodePipe = { pipeId, peerNodeId, direction: 'import', transport };
+        room.pipes.set(pipeId, pipe);
+        transport.observer.once('close', () => {
+          room.pipes.delete(pipeId);
+          if (room.importPipes.get(peerNodeId) === pending) room.importPipes.delete(peerNodeId);
+        });
+        room.logger.info({ peerNodeId, pipeId }, 'piped meeting to another media node');
+        return pipe;
+      })();
+      pending.catch(() => room.importPipes.delete(peerNodeId));
+      room.importPipes.set(peerNodeId, pending);
+    }
+    return pending;
+  }
+
+  #createPipeTransport(room: MediaRoom): Promise<types.PipeTransport> {
+    return room.primary.router.createPipeTransport({
+      listenInfo: { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedAddress },
+    });
+  }
+
+  #pipeAddress(transport: types.PipeTransport): { ip: string; port: number } {
+    return { ip: this.options.announcedAddress ?? transport.tuple.localAddress ?? this.options.listenIp, port: transport.tuple.localPort };
+  }
+
   async #ensureRoom(meetingId: string): Promise<MediaRoom> {
     const existing = this.#rooms.get(meetingId);
-    if (existing && !existing.router.closed) return existing;
+    if (existing && !existing.closed) return existing;
+    if (this.#draining) throw new AppError('node_draining', `media node ${this.nodeId} is draining`);
     // Concurrent joins to a new meeting must share one router, not race to make two.
     let pending = this.#roomCreation.get(meetingId);
     if (!pending) {
@@ -211,28 +390,33 @@ export class MediaNode {
     return pending;
   }
 
+  async #createSlot(meetingId: string, usedWorkers: ReadonlySet<number>): Promise<RouterSlot> {
+    const worker = this.pool.leastLoaded(usedWorkers);
+    if (!worker) throw new AppError('node_full', `media node ${this.nodeId} has no free worker for meeting ${meetingId}`);
+    const router = await worker.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { meetingId, workerIndex: worker.index } });
+    return new RouterSlot(router, worker.index, worker.webRtcServer);
+  }
+
   async #createRoom(meetingId: string): Promise<MediaRoom> {
-    const slot = this.pool.leastLoaded();
-    if (!slot) throw new AppError('unavailable', 'no live mediasoup worker on this node');
-    const router = await slot.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { meetingId, workerIndex: slot.index } });
-    const logger = this.logger.child({ meetingId, workerIndex: slot.index });
+    const primary = await this.#createSlot(meetingId, new Set());
+    const logger = this.logger.child({ meetingId });
     const room: MediaRoom = new MediaRoom(
       meetingId,
-      router,
-      slot.webRtcServer,
+      primary,
       {
-        onActiveSpeaker: (participantId) => this.publish(meetingId, { event: 'activeSpeaker', payload: { participantId } }),
+        onActiveSpeaker: (participantId) => this.links.publish(meetingId, { event: 'activeSpeaker', payload: { participantId } }),
         onIdle: () => {
           if (this.#rooms.get(meetingId) !== room) return;
-          logger.info('router idle; closing it');
+          logger.info('meeting idle on this node; closing its routers');
           void this.closeMeeting({ meetingId });
         },
+        addRouter: (used) => this.#createSlot(meetingId, used),
       },
       this.options.routerIdleTimeoutMs,
       logger,
     );
     this.#rooms.set(meetingId, room);
-    logger.info({ routerId: router.id }, 'router created');
+    logger.info({ routerId: primary.router.id, workerIndex: primary.workerIndex }, 'router created');
     return room;
   }
 
@@ -246,34 +430,64 @@ export class MediaNode {
     return this.#room(meetingId).participant(participantId);
   }
 
-  #findProducer(room: MediaRoom, producerId: string): types.Producer<MediaAppData> {
-    for (const media of room.participants.values()) {
-      const producer = media.producers.get(producerId);
-      if (producer) return producer;
-    }
-    throw new AppError('not_found', `producer ${producerId} does not exist`);
-  }
-
-  /** mediasoup rejects bad RTP or DTLS parameters with a TypeError: that is the client's fault. */
-  async #mediasoup<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (error) {
-      if (error instanceof TypeError || (error instanceof Error && /invalid|missing|wrong/i.test(error.message))) {
-        throw new AppError('bad_request', error.message);
-      }
-      throw error;
-    }
-  }
-
   #onWorkerDied(index: number): void {
     for (const [meetingId, room] of this.#rooms) {
-      if ((room.router.appData as { workerIndex?: number }).workerIndex === index || room.router.closed) {
+      if (room.slots.some((s) => s.workerIndex === index)) {
         this.#rooms.delete(meetingId);
-        this.logger.warn({ meetingId }, 'router lost with its worker');
+        room.close();
+        this.logger.warn({ meetingId, workerIndex: index }, 'meeting lost a router with its worker');
       }
     }
   }
 }
 
-export type MediaMethodName = Exclude<keyof MediaNode, 'nodeId' | 'roomCount' | 'hasRoom' | 'close'>;
+/** mediasoup rejects bad RTP or DTLS parameters with a TypeError: that is the client's fault. */
+async function clientFault<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    if (error instanceof TypeError || (error instanceof Error && /invalid|missing|wrong/i.test(error.message))) {
+      throw new AppError('bad_request', error.message);
+    }
+    throw error;
+  }
+}
+
+export type MediaMethodName =
+  | 'getRouterRtpCapabilities'
+  | 'registerParticipant'
+  | 'createWebRtcTransport'
+  | 'connectTransport'
+  | 'restartIce'
+  | 'produce'
+  | 'closeProducer'
+  | 'pauseProducer'
+  | 'resumeProducer'
+  | 'consume'
+  | 'resumeConsumer'
+  | 'pauseConsumer'
+  | 'setConsumerPreferredLayers'
+  | 'closeParticipant'
+  | 'closeMeeting'
+  | 'openPipe'
+  | 'pipeProducer';
+
+export const MEDIA_METHODS: readonly MediaMethodName[] = [
+  'getRouterRtpCapabilities',
+  'registerParticipant',
+  'createWebRtcTransport',
+  'connectTransport',
+  'restartIce',
+  'produce',
+  'closeProducer',
+  'pauseProducer',
+  'resumeProducer',
+  'consume',
+  'resumeConsumer',
+  'pauseConsumer',
+  'setConsumerPreferredLayers',
+  'closeParticipant',
+  'closeMeeting',
+  'openPipe',
+  'pipeProducer',
+];

@@ -10,6 +10,35 @@ export interface MediaAppData extends types.AppData {
   direction?: 'send' | 'recv';
 }
 
+/** One router of a meeting on this node, on one worker. */
+export class RouterSlot {
+  readonly consumers = new Set<string>();
+  participants = 0;
+
+  constructor(
+    readonly router: types.Router,
+    readonly workerIndex: number,
+    readonly webRtcServer: types.WebRtcServer | undefined,
+  ) {}
+}
+
+/** A producer the room can route: published here, or imported from another node. */
+export interface RoomProducer {
+  producer: types.Producer<MediaAppData>;
+  slot: RouterSlot;
+  participantId: string;
+  source: MediaSource;
+  importedFrom?: string;
+}
+
+/** A PipeTransport to another node: `import` pulls its producers here, `export` pushes ours. */
+export interface NodePipe {
+  pipeId: string;
+  peerNodeId: string;
+  direction: 'import' | 'export';
+  transport: types.PipeTransport;
+}
+
 /** One participant's mediasoup objects on this node. */
 export class ParticipantMedia {
   readonly transports = new Map<string, types.WebRtcTransport<MediaAppData>>();
@@ -17,7 +46,10 @@ export class ParticipantMedia {
   readonly consumers = new Map<string, types.Consumer<MediaAppData>>();
   rtpCapabilities?: types.RtpCapabilities;
 
-  constructor(readonly participantId: string) {}
+  constructor(
+    readonly participantId: string,
+    readonly slot: RouterSlot,
+  ) {}
 
   transport(id: string): types.WebRtcTransport<MediaAppData> {
     const transport = this.transports.get(id);
@@ -38,7 +70,7 @@ export class ParticipantMedia {
   }
 
   recvTransport(): types.WebRtcTransport<MediaAppData> {
-    for (const transport of this.transports.values()) if (transport.appData.direction === 'recv') return transport;
+    for (const transport of this.transports.values()) if (transport.appData.direction === 'recv' && !transport.closed) return transport;
     throw new AppError('bad_request', 'create a recv transport before consuming');
   }
 
@@ -50,35 +82,48 @@ export class ParticipantMedia {
   }
 }
 
-export interface MediaRoomEvents {
+export interface MediaRoomHooks {
   onActiveSpeaker(participantId: string): void;
   onIdle(): void;
+  /** A router on another worker for this room; throws `node_full` when none is left. */
+  addRouter(usedWorkers: ReadonlySet<number>): Promise<RouterSlot>;
 }
 
 /**
- * A meeting's presence on this node: its router, its participants' objects and the active
- * speaker observer. It closes only itself, and reports idleness rather than deciding to close.
+ * A meeting's presence on this node: one or more routers (one per worker, so that
+ * pipeToRouter is allowed between them), its participants' objects, the producers it can
+ * route, and pipes to other nodes. It closes only itself and reports idleness rather than
+ * deciding to close.
  */
 export class MediaRoom {
+  readonly slots: RouterSlot[];
   readonly participants = new Map<string, ParticipantMedia>();
+  readonly producers = new Map<string, RoomProducer>();
+  readonly pipes = new Map<string, NodePipe>();
+  /** Imports in progress or done, so that concurrent consumers share one. */
+  readonly imports = new Map<string, Promise<RoomProducer>>();
+  readonly importPipes = new Map<string, Promise<NodePipe>>();
+  readonly #piped = new Map<string, Promise<void>>();
   readonly #speakerObserver: Promise<types.ActiveSpeakerObserver>;
+  #addingSlot?: Promise<RouterSlot>;
   activeSpeakerId: string | null = null;
   #idleTimer?: NodeJS.Timeout;
 
   constructor(
     readonly meetingId: string,
-    readonly router: types.Router,
-    readonly webRtcServer: types.WebRtcServer | undefined,
-    private readonly events: MediaRoomEvents,
+    primary: RouterSlot,
+    private readonly hooks: MediaRoomHooks,
     private readonly idleTimeoutMs: number,
     readonly logger: Logger,
   ) {
-    this.#speakerObserver = router.createActiveSpeakerObserver({ interval: 300 }).then((observer) => {
+    this.slots = [primary];
+    // One observer on the primary router; every audio producer is piped there to be heard.
+    this.#speakerObserver = primary.router.createActiveSpeakerObserver({ interval: 300 }).then((observer) => {
       observer.on('dominantspeaker', ({ producer }) => {
         const participantId = (producer.appData as MediaAppData).participantId;
         if (participantId) {
           this.activeSpeakerId = participantId;
-          events.onActiveSpeaker(participantId);
+          hooks.onActiveSpeaker(participantId);
         }
       });
       return observer;
@@ -86,38 +131,112 @@ export class MediaRoom {
     this.#armIdleTimer();
   }
 
-  participant(participantId: string, create = false): ParticipantMedia {
-    let media = this.participants.get(participantId);
-    if (!media && create) {
-      media = new ParticipantMedia(participantId);
-      this.participants.set(participantId, media);
-      this.#disarmIdleTimer();
-    }
+  get primary(): RouterSlot {
+    return this.slots[0]!;
+  }
+
+  get closed(): boolean {
+    return this.primary.router.closed;
+  }
+
+  consumerCount(): number {
+    return this.slots.reduce((n, s) => n + s.consumers.size, 0);
+  }
+
+  participant(participantId: string): ParticipantMedia {
+    const media = this.participants.get(participantId);
     if (!media) throw new AppError('not_found', `participant ${participantId} has no media on this node`);
     return media;
   }
 
-  async addAudioToSpeakerDetection(producer: types.Producer): Promise<void> {
-    const observer = await this.#speakerObserver;
-    await observer.addProducer({ producerId: producer.id }).catch(() => undefined);
+  /** Seats a participant on a router under its consumer budget, adding a router if all are full. */
+  async admit(participantId: string, consumerBudget: number): Promise<ParticipantMedia> {
+    const existing = this.participants.get(participantId);
+    if (existing) return existing;
+    let slot = this.slots.find((s) => !s.router.closed && s.consumers.size < consumerBudget);
+    if (!slot) {
+      this.#addingSlot ??= this.hooks.addRouter(new Set(this.slots.map((s) => s.workerIndex))).finally(() => {
+        this.#addingSlot = undefined;
+      });
+      slot = await this.#addingSlot;
+      if (!this.slots.includes(slot)) this.slots.push(slot);
+      this.logger.info({ routerId: slot.router.id, workerIndex: slot.workerIndex }, 'meeting spread to another worker');
+    }
+    const again = this.participants.get(participantId);
+    if (again) return again;
+    const media = new ParticipantMedia(participantId, slot);
+    slot.participants++;
+    this.participants.set(participantId, media);
+    this.#disarmIdleTimer();
+    return media;
+  }
+
+  addProducer(entry: RoomProducer): void {
+    this.producers.set(entry.producer.id, entry);
+    entry.producer.observer.once('close', () => {
+      if (this.producers.get(entry.producer.id) === entry) this.producers.delete(entry.producer.id);
+      this.imports.delete(entry.producer.id);
+    });
+    if (entry.producer.kind === 'audio') {
+      void this.ensureInSlot(entry, this.primary)
+        .then(async () => (await this.#speakerObserver).addProducer({ producerId: entry.producer.id }))
+        .catch(() => undefined);
+    }
+  }
+
+  /** Makes a producer consumable on another router of this room (pipeToRouter, across workers). */
+  async ensureInSlot(entry: RoomProducer, slot: RouterSlot): Promise<void> {
+    if (entry.slot === slot) return;
+    const key = `${entry.producer.id}@${slot.router.id}`;
+    let pending = this.#piped.get(key);
+    if (!pending) {
+      pending = entry.slot.router
+        .pipeToRouter({ producerId: entry.producer.id, router: slot.router })
+        .then(({ pipeProducer }) => {
+          pipeProducer?.observer.once('close', () => this.#piped.delete(key));
+        })
+        .catch((error: unknown) => {
+          this.#piped.delete(key);
+          throw error;
+        });
+      this.#piped.set(key, pending);
+    }
+    await pending;
   }
 
   removeParticipant(participantId: string): void {
-    this.participants.get(participantId)?.close();
+    const media = this.participants.get(participantId);
+    if (!media) return;
+    media.close();
+    media.slot.participants--;
     this.participants.delete(participantId);
     if (this.participants.size === 0) this.#armIdleTimer();
+  }
+
+  /** Closes every pipe to a node (it died or left); imported producers close with them. */
+  forgetPeer(peerNodeId: string): number {
+    let closed = 0;
+    for (const [pipeId, pipe] of this.pipes) {
+      if (pipe.peerNodeId !== peerNodeId) continue;
+      pipe.transport.close();
+      this.pipes.delete(pipeId);
+      closed++;
+    }
+    this.importPipes.delete(peerNodeId);
+    for (const entry of [...this.producers.values()]) if (entry.importedFrom === peerNodeId) entry.producer.close();
+    return closed;
   }
 
   close(): void {
     this.#disarmIdleTimer();
     for (const media of this.participants.values()) media.close();
     this.participants.clear();
-    this.router.close();
+    for (const slot of this.slots) slot.router.close();
   }
 
   #armIdleTimer(): void {
     this.#disarmIdleTimer();
-    this.#idleTimer = setTimeout(() => this.events.onIdle(), this.idleTimeoutMs);
+    this.#idleTimer = setTimeout(() => this.hooks.onIdle(), this.idleTimeoutMs);
     this.#idleTimer.unref();
   }
 

@@ -1,10 +1,24 @@
+import { NodeRegistry } from '../common/NodeRegistry.js';
 import type { RoleContext } from '../common/role.js';
-import { LocalMediaClient, type MediaClient } from './MediaClient.js';
+import { internalKeyFrom } from './internalRoutes.js';
+import { HttpMediaClient, LocalMediaClient, type MediaClient } from './MediaClient.js';
 import type { MediaNode } from './MediaNode.js';
 
-/** Chosen once per process: the in-process node when this process runs the media role. */
+/**
+ * Chosen once per process. Embedded: the one media node is in this process. With Redis: HTTP to
+ * whichever node the registry names, in-process for this process's own node.
+ */
 export function createMediaClient(ctx: RoleContext): MediaClient {
   const node = ctx.local.get('mediaNode') as MediaNode | undefined;
-  if (node) return new LocalMediaClient(node, ctx.config.REQUEST_TIMEOUT_MS);
-  throw new Error('no media node is reachable from this process: run the media role here, or set REDIS_URL');
+  if (ctx.config.embedded) {
+    if (!node) throw new Error('the embedded mode needs the media role in this process');
+    return new LocalMediaClient(node, ctx.config.REQUEST_TIMEOUT_MS);
+  }
+  return new HttpMediaClient(
+    new NodeRegistry(ctx.backends.store, 'media'),
+    internalKeyFrom(ctx.config.jwtSecret),
+    ctx.config.REQUEST_TIMEOUT_MS,
+    ctx.logger.child({ tier: 'media-client' }),
+    node,
+  );
 }

@@ -1,11 +1,17 @@
 import { Gauge } from 'prom-client';
+import { NodeHeartbeat, NodeRegistry, STALE_MS } from '../common/NodeRegistry.js';
 import type { RoleContext, RunningRole } from '../common/role.js';
 import { meetingChannel } from '../meeting/MeetingEvents.js';
-import { MediaNode } from './MediaNode.js';
+import type { MediaLoad } from '../meeting/placement/PlacementStrategy.js';
+import { createMediaClient } from './createMediaClient.js';
+import { internalKeyFrom, registerMediaRoutes } from './internalRoutes.js';
+import { MediaNode, type PeerNotice } from './MediaNode.js';
 import { WorkerPool } from './WorkerPool.js';
 
+export const peerChannel = (nodeId: string) => `media-node:${nodeId}`;
+
 export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
-  const { config } = ctx;
+  const { config, backends } = ctx;
   const logger = ctx.logger.child({ tier: 'media' });
   const pool = new WorkerPool(
     {
@@ -22,14 +28,65 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   ctx.local.set('workerPool', pool);
   const node = new MediaNode(
     pool,
-    (meetingId, event) => void ctx.backends.bus.publish(meetingChannel(meetingId), event),
-    { nodeId: config.nodeId, routerIdleTimeoutMs: config.ROUTER_IDLE_TIMEOUT_MS, consumersPerRouter: config.MEDIA_CONSUMERS_PER_ROUTER },
+    {
+      publish: (meetingId, event) => void backends.bus.publish(meetingChannel(meetingId), event),
+      notifyPeer: (nodeId, notice) => void backends.bus.publish(peerChannel(nodeId), notice),
+    },
+    {
+      nodeId: config.nodeId,
+      routerIdleTimeoutMs: config.ROUTER_IDLE_TIMEOUT_MS,
+      consumersPerRouter: config.MEDIA_CONSUMERS_PER_ROUTER,
+      maxConsumers: config.MEDIA_WORKERS * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
+      listenIp: config.MEDIA_LISTEN_IP,
+      announcedAddress: config.MEDIA_ANNOUNCED_ADDRESS,
+    },
     logger,
   );
   ctx.local.set('mediaNode', node);
+  // Other media nodes reach this one for piping through the same client as every other tier.
+  node.connectPeers(createMediaClient(ctx));
+  const offNotices = await backends.bus.subscribe(peerChannel(node.nodeId), (notice) => node.onPeerNotice(notice as PeerNotice));
+  registerMediaRoutes(ctx.http, node, internalKeyFrom(config.jwtSecret));
+
+  const registry = new NodeRegistry<MediaLoad>(backends.store, 'media');
+  const cpu = cpuMeter(pool);
+  const heartbeat = new NodeHeartbeat<MediaLoad>(
+    registry,
+    () => ({
+      id: node.nodeId,
+      url: config.internalUrl,
+      state: node.draining ? 'draining' : 'serving',
+      load: {
+        workers: pool.size,
+        rooms: node.roomCount,
+        ...pool.totalLoad(),
+        maxConsumers: config.MEDIA_WORKERS * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
+        cpu: cpu(),
+      },
+    }),
+    (error) => logger.error({ err: error }, 'media heartbeat failed'),
+  );
+  await heartbeat.start();
+
+  // A peer that stopped heartbeating is gone: its pipes carry nothing any more.
+  const peerCheck = setInterval(async () => {
+    for (const peer of node.peers()) {
+      const record = await registry.get(peer).catch(() => undefined);
+      if (record === undefined) continue;
+      if (record === null || Date.now() - record.updatedAt > STALE_MS) node.forgetPeer(peer);
+    }
+  }, 2000);
+  peerCheck.unref();
 
   const registers = [ctx.metrics];
-  new Gauge({ name: 'convene_mediasoup_workers', help: 'Live mediasoup workers in this process', registers, collect() { this.set(pool.size); } });
+  new Gauge({
+    name: 'convene_mediasoup_workers',
+    help: 'Live mediasoup workers in this process',
+    registers,
+    collect() {
+      this.set(pool.size);
+    },
+  });
   for (const field of ['routers', 'transports', 'producers', 'consumers'] as const) {
     new Gauge({
       name: `convene_mediasoup_${field}`,
@@ -41,12 +98,53 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
     });
   }
 
+  const stop = async () => {
+    clearInterval(peerCheck);
+    await offNotices();
+    await heartbeat.stop({ remove: true }).catch(() => undefined);
+    await node.close();
+    await pool.close();
+  };
+
   return {
     name: 'media',
-    health: () => ({ mediasoupWorkers: pool.size, mediaLoad: pool.totalLoad() }),
-    close: async () => {
-      await node.close();
-      await pool.close();
+    health: () => ({ mediasoupWorkers: pool.size, mediaLoad: pool.totalLoad(), mediaState: node.draining ? 'draining' : 'serving' }),
+    /**
+     * SIGTERM: take no new meetings or participants, keep the calls, and return once the node is
+     * empty or the drain time is up. Participants still here are then moved by the meeting tier.
+     */
+    drain: async () => {
+      node.startDraining();
+      await heartbeat.beat().catch(() => undefined);
+      logger.info({ participants: node.participantCount }, 'draining');
+      const deadline = Date.now() + config.MEDIA_DRAIN_TIMEOUT_MS;
+      while (node.participantCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      logger.info({ participants: node.participantCount }, 'drained');
     },
+    close: stop,
+  };
+}
+
+/** Share of one core used by this process and its workers since the last reading. */
+function cpuMeter(pool: WorkerPool): () => number {
+  let last = { at: Date.now(), used: 0 };
+  let workersUsed = 0;
+  const sample = async () => {
+    let total = 0;
+    for (const { worker } of pool.workers) {
+      const usage = await worker.getResourceUsage().catch(() => undefined);
+      if (usage) total += usage.ru_utime + usage.ru_stime;
+    }
+    workersUsed = total;
+  };
+  const timer = setInterval(() => void sample(), 2000);
+  timer.unref();
+  return () => {
+    const own = process.cpuUsage();
+    const used = workersUsed + (own.user + own.system) / 1000;
+    const now = Date.now();
+    const share = now > last.at ? Math.max(0, used - last.used) / (now - last.at) : 0;
+    last = { at: now, used };
+    return Math.round(share * 100) / 100;
   };
 }

@@ -58,13 +58,50 @@ export class MeetingRepository {
     return raw ? (JSON.parse(raw) as ParticipantRecord) : null;
   }
 
-  async putParticipant(record: ParticipantRecord): Promise<void> {
+  /**
+   * Writes a participant and keeps the per-node indexes right, so that the loss of a media or
+   * push node finds its participants without scanning every meeting.
+   */
+  async putParticipant(record: ParticipantRecord, previous?: ParticipantRecord | null): Promise<void> {
     await this.store.hashSet(`meeting:${record.meetingId}:participants`, record.id, JSON.stringify(record));
+    await this.#reindex(record.meetingId, record.id, previous ?? undefined, record);
   }
 
   async removeParticipant(meetingId: string, participantId: string): Promise<boolean> {
+    const previous = await this.getParticipant(meetingId, participantId);
     await this.store.setRemove('participants:reconnecting', `${meetingId}/${participantId}`);
+    await this.#reindex(meetingId, participantId, previous ?? undefined, undefined);
     return this.store.hashDel(`meeting:${meetingId}:participants`, participantId);
+  }
+
+  /** Node ids that host or once hosted participants. */
+  async indexedNodes(kind: 'media' | 'push'): Promise<string[]> {
+    return this.store.setMembers(`nodes:${kind}:indexed`);
+  }
+
+  async participantsOnNode(kind: 'media' | 'push', nodeId: string): Promise<Array<{ meetingId: string; participantId: string }>> {
+    return (await this.store.setMembers(`node:${kind}:${nodeId}:participants`)).map(splitMember);
+  }
+
+  async forgetNode(kind: 'media' | 'push', nodeId: string): Promise<void> {
+    await this.store.del(`node:${kind}:${nodeId}:participants`);
+    await this.store.setRemove(`nodes:${kind}:indexed`, nodeId);
+  }
+
+  async #reindex(meetingId: string, participantId: string, before: ParticipantRecord | undefined, after: ParticipantRecord | undefined): Promise<void> {
+    const member = `${meetingId}/${participantId}`;
+    for (const [kind, field] of [
+      ['media', 'mediaNodeId'],
+      ['push', 'pushNodeId'],
+    ] as const) {
+      const was = before?.[field];
+      const now = after?.[field];
+      if (was && was !== now) await this.store.setRemove(`node:${kind}:${was}:participants`, member);
+      if (now) {
+        await this.store.setAdd(`node:${kind}:${now}:participants`, member);
+        await this.store.setAdd(`nodes:${kind}:indexed`, now);
+      }
+    }
   }
 
   async listParticipants(meetingId: string): Promise<ParticipantRecord[]> {
@@ -81,11 +118,7 @@ export class MeetingRepository {
   }
 
   async reconnecting(): Promise<Array<{ meetingId: string; participantId: string }>> {
-    const members = await this.store.setMembers('participants:reconnecting');
-    return members.map((m) => {
-      const [meetingId = '', participantId = ''] = m.split('/');
-      return { meetingId, participantId };
-    });
+    return (await this.store.setMembers('participants:reconnecting')).map(splitMember);
   }
 
   async putProducer(meetingId: string, producer: ProducerInfo): Promise<void> {
@@ -123,4 +156,9 @@ export class MeetingRepository {
   async activeSpeaker(meetingId: string): Promise<string | null> {
     return this.store.get(`meeting:${meetingId}:speaker`);
   }
+}
+
+function splitMember(member: string): { meetingId: string; participantId: string } {
+  const [meetingId = '', participantId = ''] = member.split('/');
+  return { meetingId, participantId };
 }

@@ -6,6 +6,7 @@ import type { MediaClient } from '../media/MediaClient.js';
 import type { MeetingEvents } from './MeetingEvents.js';
 import type { MeetingRepository } from './MeetingRepository.js';
 import { type MeetingService, summary } from './MeetingService.js';
+import type { MediaPlacement } from './placement/MediaPlacement.js';
 import { publicParticipant, type ParticipantRecord } from './records.js';
 import type { TokenClaims, TokenService } from './tokens.js';
 
@@ -17,9 +18,14 @@ export interface SeatServiceOptions {
 
 type LeaveReason = ServerEvents['participantLeft']['reason'];
 
+/** Media errors after which another node should be tried. */
+const TRY_ANOTHER_NODE = new Set(['node_full', 'node_draining', 'unavailable', 'timeout']);
+
 /**
- * Seats: who is in a meeting. A seat outlives its socket for the grace period, so a client
- * that drops and comes back keeps its place and the others never see it leave.
+ * Seats: who is in a meeting, and where their media and socket live. A seat outlives its socket
+ * for the grace period, so a client that drops and comes back keeps its place and the others
+ * never see it leave. Every change to a seat happens under the meeting's admission lock, so a
+ * join, a disconnect and the cleaner cannot interleave.
  */
 export class SeatService {
   constructor(
@@ -27,35 +33,34 @@ export class SeatService {
     private readonly meetings: MeetingService,
     private readonly events: MeetingEvents,
     private readonly media: MediaClient,
+    private readonly placement: MediaPlacement,
     private readonly tokens: TokenService,
     private readonly options: SeatServiceOptions,
     private readonly logger: Logger,
   ) {}
 
-  /** The node that hosts the meeting's media, placed once under a lock. */
+  /** The meeting's primary media node, placed once under a lock, moved only if it died. */
   async mediaNodeFor(meetingId: string): Promise<string> {
     const meeting = await this.meetings.get(meetingId);
-    if (meeting.mediaNodeId) return meeting.mediaNodeId;
+    if (meeting.mediaNodeId && (await this.placement.isAlive(meeting.mediaNodeId))) return meeting.mediaNodeId;
     return withLock(this.repo.store, `placement:${meetingId}`, async () => {
       const current = await this.meetings.get(meetingId);
-      if (current.mediaNodeId) return current.mediaNodeId;
-      const nodeId = await this.media.pickNode(meetingId);
+      if (current.mediaNodeId && (await this.placement.isAlive(current.mediaNodeId))) return current.mediaNodeId;
+      const nodeId = await this.placement.pick(meetingId);
       await this.repo.updateMeeting(meetingId, (m) => ({ ...m, mediaNodeId: nodeId }));
-      this.logger.info({ meetingId, mediaNodeId: nodeId }, 'meeting placed on media node');
+      this.logger.info({ meetingId, mediaNodeId: nodeId, previous: current.mediaNodeId }, 'meeting placed on media node');
       return nodeId;
     });
   }
 
-  async join(claims: TokenClaims, socketId: string, input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' }): Promise<JoinResult> {
+  async join(claims: TokenClaims, socketId: string, input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' }, pushNodeId?: string): Promise<JoinResult> {
     const meetingId = claims.mid;
     const participantId = claims.sub;
-    const mediaNodeId = await this.mediaNodeFor(meetingId);
-    const { record, resumed } = await withLock(this.repo.store, `admit:${meetingId}`, async () => {
-      const meeting = await this.meetings.get(meetingId);
-      const existing = await this.repo.getParticipant(meetingId, participantId);
+    const primary = await this.mediaNodeFor(meetingId);
+    const { record, resumed } = await this.#admit(meetingId, async (meeting, existing) => {
       if (existing) {
-        const record: ParticipantRecord = { ...existing, connection: 'connected', socketId, disconnectedAt: undefined, mediaNodeId };
-        await this.repo.putParticipant(record);
+        const record: ParticipantRecord = { ...existing, connection: 'connected', socketId, pushNodeId, disconnectedAt: undefined };
+        await this.repo.putParticipant(record, existing);
         await this.repo.markReconnecting(meetingId, participantId, false);
         return { record, resumed: true };
       }
@@ -73,21 +78,31 @@ export class SeatService {
         connection: 'connected',
         joinedAt: Date.now(),
         socketId,
-        mediaNodeId,
+        pushNodeId,
       };
       await this.repo.putParticipant(record);
       return { record, resumed: false };
-    });
-    const { activeSpeakerId } = await this.media.call(mediaNodeId, 'registerParticipant', {
-      meetingId,
-      participantId,
-      rtpCapabilities: input.rtpCapabilities,
-    });
+    }, participantId);
+
+    let placed: { nodeId: string; activeSpeakerId: string | null };
+    try {
+      placed = await this.#placeMedia(meetingId, participantId, input.rtpCapabilities, [record.mediaNodeId, primary]);
+    } catch (error) {
+      if (!resumed) await this.repo.removeParticipant(meetingId, participantId);
+      throw error;
+    }
+    if (placed.nodeId !== record.mediaNodeId) {
+      await this.#admit(meetingId, async (_meeting, current) => {
+        if (current) await this.repo.putParticipant({ ...current, mediaNodeId: placed.nodeId }, current);
+      }, participantId);
+      record.mediaNodeId = placed.nodeId;
+    }
+
     if (!resumed) {
       await this.events.publish(meetingId, { event: 'participantJoined', payload: { participant: publicParticipant(record) }, except: participantId });
-      this.logger.info({ meetingId, participantId }, 'participant joined');
+      this.logger.info({ meetingId, participantId, mediaNodeId: placed.nodeId }, 'participant joined');
     } else {
-      this.logger.info({ meetingId, participantId }, 'participant resumed its seat');
+      this.logger.info({ meetingId, participantId, mediaNodeId: placed.nodeId }, 'participant resumed its seat');
     }
     const [meeting, participants, producers, chat] = await Promise.all([
       this.meetings.get(meetingId),
@@ -102,7 +117,7 @@ export class SeatService {
       participants: participants.filter((p) => p.id !== participantId).map(publicParticipant),
       producers: producers.filter((p) => p.participantId !== participantId || resumed),
       chat,
-      activeSpeakerId,
+      activeSpeakerId: placed.activeSpeakerId,
       resumed,
       sessionToken,
     };
@@ -110,24 +125,29 @@ export class SeatService {
 
   /** A socket closed without leaving: hold the seat. Ignored if another socket holds it now. */
   async disconnected(meetingId: string, participantId: string, socketId: string): Promise<void> {
-    const record = await this.repo.getParticipant(meetingId, participantId);
-    if (!record || record.socketId !== socketId) return;
-    await this.repo.putParticipant({ ...record, connection: 'reconnecting', disconnectedAt: Date.now() });
-    await this.repo.markReconnecting(meetingId, participantId, true);
-    this.logger.info({ meetingId, participantId }, 'participant disconnected; holding the seat');
+    const held = await this.#admit(meetingId, async (_meeting, record) => {
+      if (!record || record.socketId !== socketId) return false;
+      await this.repo.putParticipant({ ...record, connection: 'reconnecting', disconnectedAt: Date.now(), pushNodeId: undefined }, record);
+      await this.repo.markReconnecting(meetingId, participantId, true);
+      return true;
+    }, participantId, { allowEnded: true });
+    if (held) this.logger.info({ meetingId, participantId }, 'participant disconnected; holding the seat');
   }
 
   /** Releases seats whose grace period is over. Returns how many were released. */
   async releaseExpired(now = Date.now()): Promise<number> {
     let released = 0;
     for (const { meetingId, participantId } of await this.repo.reconnecting()) {
-      const record = await this.repo.getParticipant(meetingId, participantId);
-      if (record?.connection !== 'reconnecting') {
-        await this.repo.markReconnecting(meetingId, participantId, false);
-        continue;
-      }
-      if (now - (record.disconnectedAt ?? now) >= this.options.reconnectGraceMs) {
-        await this.leave(meetingId, participantId, 'timeout');
+      const expired = await this.#admit(meetingId, async (_meeting, record) => {
+        if (record?.connection !== 'reconnecting') {
+          await this.repo.markReconnecting(meetingId, participantId, false);
+          return null;
+        }
+        if (now - (record.disconnectedAt ?? now) < this.options.reconnectGraceMs) return null;
+        return (await this.repo.removeParticipant(meetingId, participantId)) ? record : null;
+      }, participantId, { allowEnded: true }).catch(() => null);
+      if (expired) {
+        await this.#release(expired, 'timeout');
         released++;
       }
     }
@@ -138,19 +158,9 @@ export class SeatService {
   async leave(meetingId: string, participantId: string, reason: LeaveReason): Promise<void> {
     const record = await this.repo.getParticipant(meetingId, participantId);
     if (!record) return;
-    if (record.mediaNodeId) {
-      await this.media.call(record.mediaNodeId, 'closeParticipant', { meetingId, participantId }).catch((error: unknown) => {
-        this.logger.warn({ meetingId, participantId, err: error }, 'could not close participant media');
-      });
-    }
-    for (const producer of await this.repo.listProducers(meetingId)) {
-      if (producer.participantId !== participantId) continue;
-      await this.repo.removeProducer(meetingId, producer.id);
-      await this.events.publish(meetingId, { event: 'producerClosed', payload: { producerId: producer.id, participantId } });
-    }
+    // Only the caller whose delete succeeds announces the departure.
     if (!(await this.repo.removeParticipant(meetingId, participantId))) return;
-    await this.events.publish(meetingId, { event: 'participantLeft', payload: { participantId, reason } });
-    this.logger.info({ meetingId, participantId, reason }, 'participant left');
+    await this.#release(record, reason);
   }
 
   async remove(meetingId: string, participantId: string, by: string | null): Promise<void> {
@@ -162,14 +172,112 @@ export class SeatService {
   }
 
   async end(meetingId: string, by: string | null): Promise<void> {
-    const meeting = await this.meetings.get(meetingId);
+    await this.meetings.get(meetingId);
     await this.repo.updateMeeting(meetingId, (m) => (m.endedAt ? null : { ...m, endedAt: Date.now() }));
     await this.events.publish(meetingId, { event: 'moderation', payload: { action: 'end', by } });
+    const nodes = new Set<string>();
     for (const participant of await this.repo.listParticipants(meetingId)) {
+      if (participant.mediaNodeId) nodes.add(participant.mediaNodeId);
       await this.leave(meetingId, participant.id, 'ended');
     }
-    if (meeting.mediaNodeId) await this.media.call(meeting.mediaNodeId, 'closeMeeting', { meetingId }).catch(() => undefined);
+    const meeting = await this.meetings.get(meetingId, { allowEnded: true });
+    if (meeting.mediaNodeId) nodes.add(meeting.mediaNodeId);
+    for (const nodeId of nodes) await this.media.call(nodeId, 'closeMeeting', { meetingId }).catch(() => undefined);
     await this.repo.markEnded(meetingId, this.options.endedRetentionMs);
     this.logger.info({ meetingId }, 'meeting ended');
+  }
+
+  /**
+   * A media node is gone. Its participants keep their seats; their old producers are closed
+   * for everyone, and each is told to rebuild its media (it lands on another node on rejoin).
+   */
+  async mediaNodeLost(nodeId: string): Promise<number> {
+    let moved = 0;
+    for (const { meetingId, participantId } of await this.repo.participantsOnNode('media', nodeId)) {
+      const record = await this.#admit(meetingId, async (_meeting, current) => {
+        if (current?.mediaNodeId !== nodeId) return null;
+        await this.repo.putParticipant({ ...current, mediaNodeId: undefined }, current);
+        return current;
+      }, participantId, { allowEnded: true }).catch(() => null);
+      if (!record) continue;
+      await this.#closeProducersOf(record);
+      await this.events.publish(meetingId, { event: 'mediaReset', payload: { reason: 'node_lost' }, to: participantId });
+      moved++;
+    }
+    await this.repo.forgetNode('media', nodeId);
+    if (moved > 0) this.logger.warn({ mediaNodeId: nodeId, moved }, 'media node lost; its participants were moved');
+    return moved;
+  }
+
+  /** A push node is gone: its participants' seats start their grace period. */
+  async pushNodeLost(nodeId: string): Promise<number> {
+    let held = 0;
+    for (const { meetingId, participantId } of await this.repo.participantsOnNode('push', nodeId)) {
+      const changed = await this.#admit(meetingId, async (_meeting, current) => {
+        if (current?.pushNodeId !== nodeId || current.connection !== 'connected') return false;
+        await this.repo.putParticipant({ ...current, connection: 'reconnecting', disconnectedAt: Date.now(), pushNodeId: undefined }, current);
+        await this.repo.markReconnecting(meetingId, participantId, true);
+        return true;
+      }, participantId, { allowEnded: true }).catch(() => false);
+      if (changed) held++;
+    }
+    await this.repo.forgetNode('push', nodeId);
+    if (held > 0) this.logger.warn({ pushNodeId: nodeId, held }, 'push node lost; holding its participants\' seats');
+    return held;
+  }
+
+  async #placeMedia(meetingId: string, participantId: string, rtpCapabilities: unknown, preferred: Array<string | undefined>): Promise<{ nodeId: string; activeSpeakerId: string | null }> {
+    const tried = new Set<string>();
+    const queue = [...new Set(preferred.filter((n): n is string => n !== undefined))];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      let nodeId = queue.shift();
+      if (nodeId && !(await this.placement.isAlive(nodeId))) {
+        tried.add(nodeId);
+        continue;
+      }
+      nodeId ??= await this.placement.pick(meetingId, tried);
+      try {
+        const { activeSpeakerId } = await this.media.call(nodeId, 'registerParticipant', { meetingId, participantId, rtpCapabilities });
+        return { nodeId, activeSpeakerId };
+      } catch (error) {
+        if (!(error instanceof AppError) || !TRY_ANOTHER_NODE.has(error.code)) throw error;
+        this.logger.info({ meetingId, participantId, mediaNodeId: nodeId, code: error.code }, 'media node refused the participant; trying another');
+        tried.add(nodeId);
+      }
+    }
+    throw new AppError('unavailable', 'no media node could take this participant');
+  }
+
+  async #closeProducersOf(record: ParticipantRecord): Promise<void> {
+    for (const producer of await this.repo.listProducers(record.meetingId)) {
+      if (producer.participantId !== record.id) continue;
+      await this.repo.removeProducer(record.meetingId, producer.id);
+      await this.events.publish(record.meetingId, { event: 'producerClosed', payload: { producerId: producer.id, participantId: record.id } });
+    }
+  }
+
+  async #release(record: ParticipantRecord, reason: LeaveReason): Promise<void> {
+    const { meetingId, id: participantId } = record;
+    if (record.mediaNodeId) {
+      await this.media.call(record.mediaNodeId, 'closeParticipant', { meetingId, participantId }).catch((error: unknown) => {
+        this.logger.warn({ meetingId, participantId, err: error }, 'could not close participant media');
+      });
+    }
+    await this.#closeProducersOf(record);
+    await this.events.publish(meetingId, { event: 'participantLeft', payload: { participantId, reason } });
+    this.logger.info({ meetingId, participantId, reason }, 'participant left');
+  }
+
+  /** Runs `fn` on the current seat under the meeting's admission lock. */
+  async #admit<T>(
+    meetingId: string,
+    fn: (meeting: Awaited<ReturnType<MeetingService['get']>>, participant: ParticipantRecord | null) => Promise<T>,
+    participantId: string,
+    options: { allowEnded?: boolean } = {},
+  ): Promise<T> {
+    return withLock(this.repo.store, `admit:${meetingId}`, async () => {
+      const meeting = await this.meetings.get(meetingId, options);
+      return fn(meeting, await this.repo.getParticipant(meetingId, participantId));
+    });
   }
 }

@@ -1,11 +1,24 @@
 import type { RoleContext, RunningRole } from '../common/role.js';
 import { Cleaner } from './Cleaner.js';
+import { NodeWatcher } from './NodeWatcher.js';
 import { meetingServices } from './services.js';
 
-/** The meeting role's own work: the cleaner. Its domain logic runs wherever it is called. */
+/**
+ * The meeting role's own work: the cleaner that releases expired seats and the watcher that
+ * moves participants off lost nodes. Its domain logic runs wherever it is called.
+ */
 export async function startMeetingRole(ctx: RoleContext): Promise<RunningRole> {
   const services = meetingServices(ctx);
-  const cleaner = new Cleaner(ctx.backends.store, services.seats, 1000, ctx.logger.child({ tier: 'meeting' }));
+  const logger = ctx.logger.child({ tier: 'meeting' });
+  const cleaner = new Cleaner(ctx.backends.store, services.seats, 1000, logger);
+  const watcher = new NodeWatcher(ctx.backends.store, services.repo, services.seats, 1000, logger);
   cleaner.start();
-  return { name: 'meeting', close: async () => cleaner.stop() };
+  watcher.start();
+  return {
+    name: 'meeting',
+    close: async () => {
+      cleaner.stop();
+      watcher.stop();
+    },
+  };
 }

@@ -26,7 +26,10 @@ export interface ParticipantRecord extends ParticipantInfo {
   /** The socket that currently holds the seat; a disconnect from another socket is stale. */
   socketId?: string;
   disconnectedAt?: number;
+  /** The media node that hosts this participant's transports; unset while it needs a new one. */
   mediaNodeId?: string;
+  /** The push node that holds its socket. */
+  pushNodeId?: string;
 }
 
 export function publicParticipant(record: ParticipantRecord): ParticipantInfo {

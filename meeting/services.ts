@@ -1,9 +1,12 @@
+import { NodeRegistry } from '../common/NodeRegistry.js';
 import type { RoleContext } from '../common/role.js';
 import { createMediaClient } from '../media/createMediaClient.js';
 import type { MediaClient } from '../media/MediaClient.js';
 import { MeetingEvents } from './MeetingEvents.js';
 import { MeetingRepository } from './MeetingRepository.js';
 import { MeetingService } from './MeetingService.js';
+import { MediaPlacement, STRATEGIES } from './placement/MediaPlacement.js';
+import type { MediaLoad } from './placement/PlacementStrategy.js';
 import { PublicationService } from './PublicationService.js';
 import { SeatService } from './SeatService.js';
 import { TokenService } from './tokens.js';
@@ -15,6 +18,7 @@ export interface MeetingServices {
   tokens: TokenService;
   meetings: MeetingService;
   seats: SeatService;
+  placement: MediaPlacement;
   publications: PublicationService;
 }
 
@@ -38,17 +42,19 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
     { publicUrl: config.publicUrl, joinTokenTtlS: config.JOIN_TOKEN_TTL_S, chatMaxLength: config.CHAT_MAX_LENGTH, endedRetentionMs: ENDED_RETENTION_MS },
     logger,
   );
+  const placement = new MediaPlacement(new NodeRegistry<MediaLoad>(backends.store, 'media'), STRATEGIES[config.PLACEMENT_STRATEGY]!);
   const seats = new SeatService(
     repo,
     meetings,
     events,
     media,
+    placement,
     tokens,
     { reconnectGraceMs: config.RECONNECT_GRACE_MS, sessionTokenTtlS: 24 * 3600, endedRetentionMs: ENDED_RETENTION_MS },
     logger,
   );
   const publications = new PublicationService(repo, events, media);
-  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, publications };
+  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, placement, publications };
   ctx.local.set('meetingServices', services);
   return services;
 }

@@ -20,6 +20,8 @@ export interface HandlerContext {
   services: MeetingServices;
   fanout: MeetingFanout;
   logger: Logger;
+  /** This push node, recorded on the seat so that its loss can be noticed. */
+  nodeId: string;
   /** The caller's seat, fresh from the store; throws if it has not joined. */
   seat(): Promise<ParticipantRecord>;
   /** Identity for media calls, always from the token. */

@@ -1,6 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { AppError } from '../common/errors.js';
+import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.js';
 import type { RoleContext, RunningRole } from '../common/role.js';
 import { meetingServices } from '../meeting/services.js';
 import { authenticate } from './authenticate.js';
@@ -33,6 +34,13 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   });
   const dispatcher = new Dispatcher(handlers, logger);
 
+  const heartbeat = new NodeHeartbeat(
+    new NodeRegistry(ctx.backends.store, 'push'),
+    () => ({ id: ctx.config.nodeId, url: ctx.config.publicUrl, state: 'serving', load: { sockets: io.engine.clientsCount } }),
+    (error) => logger.error({ err: error }, 'push heartbeat failed'),
+  );
+  await heartbeat.start();
+
   io.use(authenticate(services.tokens));
   io.on('connection', (raw) => {
     const socket = raw as unknown as ClientSocket;
@@ -45,6 +53,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
       services,
       fanout,
       logger: socketLogger,
+      nodeId: ctx.config.nodeId,
       who,
       seat: async () => {
         const seat = await services.repo.getParticipant(claims.mid, claims.sub);
@@ -68,6 +77,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     name: 'push',
     health: () => ({ sockets: io.engine.clientsCount }),
     close: async () => {
+      await heartbeat.stop({ remove: true }).catch(() => undefined);
       io.local.disconnectSockets(true);
       // The HTTP server belongs to the process, not to socket.io: close only the engine.
       io.engine.close();

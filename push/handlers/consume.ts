@@ -1,6 +1,12 @@
+import { AppError } from '../../common/errors.js';
 import type { Handler } from './Handler.js';
 
+/** The producer may live on another media node; the consumer's node pipes it over. */
 export const consume: Handler<'consume'> = async (ctx, { producerId }) => {
   const seat = await ctx.seat();
-  return ctx.services.media.call(seat.mediaNodeId!, 'consume', { ...ctx.who, producerId });
+  const { repo, media } = ctx.services;
+  const producer = await repo.getProducer(seat.meetingId, producerId);
+  if (!producer) throw new AppError('not_found', `producer ${producerId} does not exist`);
+  const owner = await repo.getParticipant(seat.meetingId, producer.participantId);
+  return media.call(seat.mediaNodeId!, 'consume', { ...ctx.who, producerId, producerNodeId: owner?.mediaNodeId });
 };

@@ -8,12 +8,12 @@ import type { Handler } from './Handler.js';
 export const join: Handler<'join'> = async (ctx, payload) => {
   const { socket, services, claims } = ctx;
   await ctx.fanout.attach(claims.mid);
-  const result = await services.seats.join(claims, socket.id, payload).catch(async (error: unknown) => {
+  const result = await services.seats.join(claims, socket.id, payload, ctx.nodeId).catch(async (error: unknown) => {
     await ctx.fanout.detach(claims.mid);
     throw error;
   });
-  const older = (await socket.nsp.in(participantRoom(claims.sub)).fetchSockets()).filter((s) => s.id !== socket.id);
-  for (const stale of older) stale.disconnect(true);
+  // Broadcast, not fetchSockets: it must not wait for answers from a push node that died.
+  socket.nsp.in(participantRoom(claims.sub)).disconnectSockets(true);
   await socket.join([meetingRoom(claims.mid), participantRoom(claims.sub)]);
   socket.data.joined = true;
   return result;
