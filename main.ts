@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const http = createHttpServer(logger);
+  const http = createHttpServer(logger, { trustProxy: config.TRUST_PROXY });
   const ctx: RoleContext = { config, logger, backends, http, metrics, local: new Map() };
 
   const running: RunningRole[] = [];

@@ -35,7 +35,7 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   await app.register(rateLimit, { global: false });
 
   await app.register(async (scope) => {
-    meetingRoutes(scope, services, auth, config.publicUrl);
+    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: config.JOIN_RATE_LIMIT });
     participantRoutes(scope, services, auth);
   });
 

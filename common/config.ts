@@ -50,6 +50,10 @@ export const configSchema = z.object({
   ROUTER_IDLE_TIMEOUT_MS: positiveInt(60_000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
   CHAT_MAX_LENGTH: positiveInt(2000),
+  /** Join requests a minute from one client address. */
+  JOIN_RATE_LIMIT: positiveInt(120),
+  /** Believe X-Forwarded-For only behind a proxy that sets it; otherwise clients could forge it. */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -7,12 +7,12 @@ import type { Logger } from './logger.js';
  * The HTTP server every process has. Other roles add to it: the api role its routes and web
  * client, the push role socket.io on the same port. Errors leave as problem+json.
  */
-export function createHttpServer(logger: Logger, options: { bodyLimit?: number } = {}): FastifyInstance {
+export function createHttpServer(logger: Logger, options: { bodyLimit?: number; trustProxy?: boolean } = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
-    trustProxy: true,
+    trustProxy: options.trustProxy ?? false,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

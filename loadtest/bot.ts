@@ -21,11 +21,14 @@ const FRAME_MS = 10;
 const FRAME_SAMPLES = (SAMPLE_RATE * FRAME_MS) / 1000;
 /** Frames sent at once at most, so a stalled event loop does not turn into a burst of audio. */
 const MAX_CATCH_UP_FRAMES = 5;
+const TONE_AMPLITUDE = 8000;
 
 export interface BotOptions {
   baseUrl: string;
   meetingId: string;
   name: string;
+  /** Publish a tone as 'mic' (default true); false makes a listener. */
+  publish?: boolean;
   /** Frequency of the published sine tone. */
   toneHz?: number;
   /** How often inbound stats are polled while a consumer has not yet received RTP. */
@@ -107,45 +110,27 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   client.on('track', watch);
   for (const remote of client.remoteTracks.values()) watch(remote);
 
-  const source = new wrtc.nonstandard.RTCAudioSource();
-  const track = source.createTrack();
-  const amplitude = 8000;
-  const step = (2 * Math.PI * (options.toneHz ?? 440)) / SAMPLE_RATE;
-  let phase = 0;
-  let framesSent = 0;
-  const toneStart = performance.now();
-  // setInterval drifts late under load; sending what the wall clock owes keeps the stream real-time.
-  const tone = setInterval(() => {
-    const due = Math.floor((performance.now() - toneStart) / FRAME_MS);
-    const send = Math.min(due - framesSent, MAX_CATCH_UP_FRAMES);
-    for (let f = 0; f < send; f++) {
-      const samples = new Int16Array(FRAME_SAMPLES);
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        samples[i] = Math.round(amplitude * Math.sin(phase));
-        phase += step;
-      }
-      phase %= 2 * Math.PI;
-      source.onData({ samples, sampleRate: SAMPLE_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: FRAME_SAMPLES });
-    }
-    framesSent = due;
-  }, FRAME_MS);
-
+  const tone = options.publish === false ? undefined : startTone(options.toneHz ?? 440);
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    clearInterval(tone);
     pending.clear();
     notify();
-    await client.leave();
-    track.stop();
+    try {
+      await client.leave();
+    } finally {
+      tone?.stop();
+    }
   };
 
-  try {
-    await client.publish(track, 'mic');
-    marks.published = performance.now();
-  } catch (error) {
-    await stop();
-    throw error;
+  if (tone) {
+    try {
+      await client.publish(tone.track, 'mic');
+      marks.published = performance.now();
+    } catch (error) {
+      await stop();
+      throw error;
+    }
   }
 
   const waitForRtp = (participantId?: string, timeoutMs = firstRtpTimeoutMs) =>
@@ -166,4 +151,36 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     });
 
   return { client, marks, waitForRtp, stop };
+}
+
+/** A sine tone as a live audio track; stopping it matters, as a live track keeps Node running. */
+function startTone(hz: number): { track: MediaStreamTrack; stop(): void } {
+  const source = new wrtc.nonstandard.RTCAudioSource();
+  const track = source.createTrack();
+  const step = (2 * Math.PI * hz) / SAMPLE_RATE;
+  const start = performance.now();
+  let phase = 0;
+  let framesSent = 0;
+  // setInterval drifts late under load; sending what the wall clock owes keeps the stream real-time.
+  const timer = setInterval(() => {
+    const due = Math.floor((performance.now() - start) / FRAME_MS);
+    const send = Math.min(due - framesSent, MAX_CATCH_UP_FRAMES);
+    for (let f = 0; f < send; f++) {
+      const samples = new Int16Array(FRAME_SAMPLES);
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        samples[i] = Math.round(TONE_AMPLITUDE * Math.sin(phase));
+        phase += step;
+      }
+      phase %= 2 * Math.PI;
+      source.onData({ samples, sampleRate: SAMPLE_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: FRAME_SAMPLES });
+    }
+    framesSent = due;
+  }, FRAME_MS);
+  return {
+    track,
+    stop: () => {
+      clearInterval(timer);
+      track.stop();
+    },
+  };
 }

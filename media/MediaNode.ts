@@ -229,18 +229,20 @@ export class MediaNode {
   }
 
   async resumeConsumer({ meetingId, participantId, consumerId }: Who & { consumerId: string }): Promise<Empty> {
-    await this.#media({ meetingId, participantId }).consumer(consumerId).resume();
+    const consumer = this.#media({ meetingId, participantId }).consumer(consumerId);
+    await closedMeansGone(consumer, () => consumer.resume());
     return {};
   }
 
   async pauseConsumer({ meetingId, participantId, consumerId }: Who & { consumerId: string }): Promise<Empty> {
-    await this.#media({ meetingId, participantId }).consumer(consumerId).pause();
+    const consumer = this.#media({ meetingId, participantId }).consumer(consumerId);
+    await closedMeansGone(consumer, () => consumer.pause());
     return {};
   }
 
   async setConsumerPreferredLayers(params: Who & { consumerId: string; spatialLayer: number; temporalLayer?: number }): Promise<Empty> {
     const consumer = this.#media(params).consumer(params.consumerId);
-    await consumer.setPreferredLayers({ spatialLayer: params.spatialLayer, temporalLayer: params.temporalLayer });
+    await closedMeansGone(consumer, () => consumer.setPreferredLayers({ spatialLayer: params.spatialLayer, temporalLayer: params.temporalLayer }));
     return {};
   }
 
@@ -438,6 +440,21 @@ export class MediaNode {
         this.logger.warn({ meetingId, workerIndex: index }, 'meeting lost a router with its worker');
       }
     }
+  }
+}
+
+/**
+ * An object can close while a request about it is in flight (its producer left, say); that
+ * is `not_found` for the client, not a server failure.
+ */
+async function closedMeansGone(object: { closed: boolean; id: string }, op: () => Promise<void>): Promise<void> {
+  try {
+    await op();
+  } catch (error) {
+    if (object.closed || (error instanceof Error && /not found|closed/i.test(error.message))) {
+      throw new AppError('not_found', `${object.id} closed meanwhile`);
+    }
+    throw error;
   }
 }
 

@@ -53,12 +53,20 @@ export class SeatService {
     });
   }
 
-  async join(claims: TokenClaims, socketId: string, input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' }, pushNodeId?: string): Promise<JoinResult> {
+  /** Takes or retakes the seat; `previousSocketId` is a socket that held it and must be closed. */
+  async join(
+    claims: TokenClaims,
+    socketId: string,
+    input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' },
+    pushNodeId?: string,
+  ): Promise<{ result: JoinResult; previousSocketId?: string }> {
     const meetingId = claims.mid;
     const participantId = claims.sub;
     const primary = await this.mediaNodeFor(meetingId);
+    let previousSocketId: string | undefined;
     const { record, resumed } = await this.#admit(meetingId, async (meeting, existing) => {
       if (existing) {
+        if (existing.socketId !== socketId) previousSocketId = existing.socketId;
         const record: ParticipantRecord = { ...existing, connection: 'connected', socketId, pushNodeId, disconnectedAt: undefined };
         await this.repo.putParticipant(record, existing);
         await this.repo.markReconnecting(meetingId, participantId, false);
@@ -111,7 +119,7 @@ export class SeatService {
       this.repo.chatHistory(meetingId),
     ]);
     const { token: sessionToken } = await this.tokens.sign({ ...claims, typ: 'session' }, this.options.sessionTokenTtlS);
-    return {
+    const result: JoinResult = {
       self: publicParticipant(record),
       meeting: summary(meeting),
       participants: participants.filter((p) => p.id !== participantId).map(publicParticipant),
@@ -121,6 +129,7 @@ export class SeatService {
       resumed,
       sessionToken,
     };
+    return { result, previousSocketId };
   }
 
   /** A socket closed without leaving: hold the seat. Ignored if another socket holds it now. */

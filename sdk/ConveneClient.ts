@@ -71,6 +71,11 @@ export interface JoinOptions {
   autoSubscribe?: boolean;
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * Push nodes to connect to, in order of preference (default: `baseUrl`). When a connection
+   * is lost, each reconnection attempt tries the next one, so a dead push node is skipped.
+   */
+  signalingUrls?: string[];
 }
 
 interface LocalPublication {
@@ -236,7 +241,8 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   async leave(): Promise<void> {
     if (this.#closed) return;
-    await this.request('leave', {}).catch(() => undefined);
+    // While disconnected there is no one to tell: the seat is released after the grace period.
+    if (this.connected) await this.request('leave', {}).catch(() => undefined);
     this.#shutdown('left');
   }
 
@@ -252,7 +258,8 @@ export class ConveneClient extends Emitter<ClientEvents> {
   }
 
   async #connect(): Promise<void> {
-    const socket = io(this.options.baseUrl, {
+    const urls = this.options.signalingUrls?.length ? this.options.signalingUrls : [this.options.baseUrl];
+    const socket = io(urls[0]!, {
       path: '/socket.io',
       transports: ['websocket'],
       auth: (cb) => cb({ token: this.#token, meetingId: this.options.meetingId }),
@@ -260,6 +267,12 @@ export class ConveneClient extends Emitter<ClientEvents> {
       reconnectionDelayMax: 2000,
     });
     this.#socket = socket;
+    if (urls.length > 1) {
+      // The manager builds each attempt's connection from `uri`: rotate it to skip a dead node.
+      socket.io.on('reconnect_attempt', (attempt) => {
+        (socket.io as unknown as { uri: string }).uri = urls[attempt % urls.length]!;
+      });
+    }
     this.#listen(socket);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error & { data?: { code: string; message: string } }) => {
@@ -274,7 +287,13 @@ export class ConveneClient extends Emitter<ClientEvents> {
       socket.once('connect_error', onError);
       socket.once('connect', onConnect);
     });
-    await this.#joinSeat();
+    try {
+      await this.#joinSeat();
+    } catch (error) {
+      // Nobody gets a client to close after a failed join: close the connection here.
+      this.#shutdown('join_failed');
+      throw error;
+    }
   }
 
   async #joinSeat(): Promise<JoinResult> {
@@ -355,6 +374,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
       }
       if (payload.action === 'remove' || payload.action === 'end') this.#shutdown(payload.action === 'end' ? 'ended' : 'removed');
     });
+    on('mediaReset', () => void this.#recoverOnce(true));
     on('protocolError', (payload) => this.emit('error', new ConveneError(payload.code, payload.message)));
 
     socket.on('disconnect', (reason) => {
@@ -372,16 +392,21 @@ export class ConveneClient extends Emitter<ClientEvents> {
   }
 
   #recovering?: Promise<void>;
-  #recoverOnce(): Promise<void> {
-    this.#recovering ??= this.#recover().finally(() => {
+  #recoverOnce(forceRebuild = false): Promise<void> {
+    this.#recovering ??= this.#recover(forceRebuild).finally(() => {
       this.#recovering = undefined;
     });
     return this.#recovering;
   }
 
-  /** Seat first, then media: restart ICE where the server kept our transports, else rebuild. */
-  async #recover(): Promise<void> {
+  /**
+   * Seat first, then media: restart ICE where the server kept our transports, else (or when the
+   * server says our media node is gone) make new transports and publish again.
+   */
+  async #recover(forceRebuild = false): Promise<void> {
     if (this.#closed || !this.#everJoined) return;
+    const publications = [...this.#publications.values()];
+    if (forceRebuild) this.#closeMedia();
     let result: JoinResult;
     try {
       result = await this.#joinSeat();
@@ -391,34 +416,28 @@ export class ConveneClient extends Emitter<ClientEvents> {
       } else this.emit('error', error as Error);
       return;
     }
-    let rebuilt = false;
-    for (const transport of [this.#sendTransport, this.#recvTransport]) {
+    let rebuild = forceRebuild || !result.resumed;
+    for (const transport of rebuild ? [] : [this.#sendTransport, this.#recvTransport]) {
       if (!transport || transport.closed) continue;
       try {
         const { iceParameters } = await this.request('restartIce', { transportId: transport.id });
         await transport.restartIce({ iceParameters: iceParameters as ms.IceParameters });
       } catch {
-        rebuilt = true;
+        rebuild = true;
       }
     }
-    if (rebuilt || !result.resumed) {
-      await this.#rebuildMedia();
-      rebuilt = true;
+    if (rebuild) {
+      if (!forceRebuild) this.#closeMedia();
+      await this.#ensureRecvTransport();
+      if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) void this.subscribe(id);
+      for (const publication of publications) {
+        if (publication.track.readyState === 'live') await this.publish(publication.track, publication.source, { simulcast: publication.simulcast });
+      }
     } else {
-      // Producers closed while we were away must go; new ones get subscribed.
+      // Producers closed while we were away must go; new ones were subscribed on joining.
       for (const [producerId] of this.remoteTracks) if (!this.#remoteProducers.has(producerId)) this.#dropProducer(producerId);
     }
-    this.emit('reconnected', { rebuilt });
-  }
-
-  async #rebuildMedia(): Promise<void> {
-    const publications = [...this.#publications.values()];
-    this.#closeMedia();
-    await this.#ensureRecvTransport();
-    for (const id of this.#remoteProducers.keys()) void this.subscribe(id);
-    for (const publication of publications) {
-      if (publication.track.readyState === 'live') await this.publish(publication.track, publication.source, { simulcast: publication.simulcast });
-    }
+    this.emit('reconnected', { rebuilt: rebuild });
   }
 
   #closeMedia(): void {

@@ -8,7 +8,8 @@ import { createdMeeting, createMeetingBody, joinBody, joinResponse, meetingIdPar
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem };
 
-export function meetingRoutes(app: FastifyInstance, services: MeetingServices, auth: ApiAuth, publicUrl: string): void {
+export function meetingRoutes(app: FastifyInstance, services: MeetingServices, auth: ApiAuth, options: { publicUrl: string; joinRateLimit: number }): void {
+  const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { meetings, seats } = services;
 
@@ -75,7 +76,7 @@ export function meetingRoutes(app: FastifyInstance, services: MeetingServices, a
   r.post(
     '/v1/meetings/:meetingId/join',
     {
-      config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: options.joinRateLimit, timeWindow: '1 minute' } },
       schema: {
         tags: ['meetings'],
         summary: 'Get a join token for the meeting link; then connect socket.io with it',

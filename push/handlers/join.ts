@@ -8,12 +8,13 @@ import type { Handler } from './Handler.js';
 export const join: Handler<'join'> = async (ctx, payload) => {
   const { socket, services, claims } = ctx;
   await ctx.fanout.attach(claims.mid);
-  const result = await services.seats.join(claims, socket.id, payload, ctx.nodeId).catch(async (error: unknown) => {
+  const { result, previousSocketId } = await services.seats.join(claims, socket.id, payload, ctx.nodeId).catch(async (error: unknown) => {
     await ctx.fanout.detach(claims.mid);
     throw error;
   });
-  // Broadcast, not fetchSockets: it must not wait for answers from a push node that died.
-  socket.nsp.in(participantRoom(claims.sub)).disconnectSockets(true);
+  // Every socket is in a room named by its id, on whichever push node holds it. A broadcast,
+  // not fetchSockets: it must not wait for answers from a push node that died.
+  if (previousSocketId) socket.nsp.in(previousSocketId).disconnectSockets(true);
   await socket.join([meetingRoom(claims.mid), participantRoom(claims.sub)]);
   socket.data.joined = true;
   return result;

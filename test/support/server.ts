@@ -57,7 +57,7 @@ export async function startServer(options: { port: number; roles?: string; env?:
     process: child,
     logs,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

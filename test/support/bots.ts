@@ -1,0 +1,69 @@
+import wrtc from '@roamhq/wrtc';
+import type { ConveneClient, JoinOptions } from '../../sdk/ConveneClient.js';
+
+// mediasoup-client finds WebRTC on globalThis; it must be there before the SDK is evaluated.
+Object.assign(globalThis, {
+  RTCPeerConnection: wrtc.RTCPeerConnection,
+  RTCSessionDescription: wrtc.RTCSessionDescription,
+  RTCIceCandidate: wrtc.RTCIceCandidate,
+  MediaStream: wrtc.MediaStream,
+  MediaStreamTrack: wrtc.MediaStreamTrack,
+  RTCRtpSender: wrtc.RTCRtpSender,
+  RTCRtpReceiver: wrtc.RTCRtpReceiver,
+  RTCRtpTransceiver: wrtc.RTCRtpTransceiver,
+});
+const { ConveneClient: Client } = await import('../../sdk/ConveneClient.js');
+
+export interface TestBot {
+  client: ConveneClient;
+  id: string;
+  /** Inbound RTP bytes from every consumer of this participant's producers. */
+  bytesFrom(participantId: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A headless participant on @roamhq/wrtc that publishes a sine tone as its microphone. */
+export async function startTestBot(options: Omit<JoinOptions, 'handlerName'> & { toneHz?: number }): Promise<TestBot> {
+  const client = await Client.join({ ...options, handlerName: 'Chrome111', kind: 'bot' });
+  const source = new wrtc.nonstandard.RTCAudioSource();
+  const track = source.createTrack();
+  const step = (2 * Math.PI * (options.toneHz ?? 440)) / 48_000;
+  let phase = 0;
+  const tone = setInterval(() => {
+    const samples = new Int16Array(480);
+    for (let i = 0; i < 480; i++) {
+      samples[i] = Math.round(8000 * Math.sin(phase));
+      phase += step;
+    }
+    phase %= 2 * Math.PI;
+    source.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
+  }, 10);
+  await client.publish(track, 'mic');
+  let stopped = false;
+  return {
+    client,
+    id: client.participantId,
+    // wrtc lacks RTCRtpReceiver.getStats, so read the receive transport's report by SSRC.
+    bytesFrom: async (participantId) => {
+      const transport = client.transports.recv;
+      if (!transport || transport.closed) return 0;
+      const ssrcs = new Set<number>();
+      for (const remote of client.remoteTracks.values()) {
+        const ssrc = remote.consumer.rtpParameters.encodings?.[0]?.ssrc;
+        if (remote.participantId === participantId && ssrc !== undefined) ssrcs.add(ssrc);
+      }
+      if (ssrcs.size === 0) return 0;
+      const report = await transport.getStats().catch(() => undefined);
+      let bytes = 0;
+      for (const s of report?.values() ?? []) if (s.type === 'inbound-rtp' && ssrcs.has(s.ssrc)) bytes += Number(s.bytesReceived ?? 0);
+      return bytes;
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(tone);
+      await client.leave().catch(() => undefined);
+      track.stop();
+    },
+  };
+}
