@@ -7,6 +7,7 @@ import { createLogger } from './common/logger.js';
 import { RedisUnavailableError } from './common/redis.js';
 import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.js';
 import { startApiRole } from './api/index.js';
+import { startGatewayRole } from './gateway-sip/index.js';
 import { startMediaRole } from './media/index.js';
 import { startMeetingRole } from './meeting/index.js';
 import { startPushRole } from './push/index.js';
@@ -17,6 +18,7 @@ const starters: Partial<Record<RoleName, RoleStarter>> = {
   meeting: startMeetingRole,
   api: startApiRole,
   push: startPushRole,
+  'gateway-sip': startGatewayRole,
 };
 // Start order matters: media first so that meeting/push find a local media node in embedded mode.
 const START_ORDER: RoleName[] = ['media', 'meeting', 'api', 'push', 'files', 'gateway-sip'];

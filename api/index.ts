@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { RoleContext, RunningRole } from '../common/role.js';
+import { GatewayClient } from '../gateway-sip/GatewayClient.js';
 import { meetingServices } from '../meeting/services.js';
 import { ApiAuth } from './auth.js';
 import { meetingRoutes } from './routes/meetings.js';
@@ -35,7 +36,7 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   await app.register(rateLimit, { global: false });
 
   await app.register(async (scope) => {
-    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: config.JOIN_RATE_LIMIT });
+    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
     participantRoutes(scope, services, auth);
   });
 

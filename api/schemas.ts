@@ -82,3 +82,6 @@ export const problem = z.object({
   detail: z.string(),
   details: z.unknown().optional(),
 });
+
+export const dialBody = z.object({ uri: z.string().regex(/^sips?:[^\s@]+@[^\s]+$/, 'must be a SIP URI such as sip:+15551234567@carrier.example') }).strict();
+export const dialResponse = z.object({ callId: z.string(), gatewayId: z.string() });

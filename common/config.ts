@@ -50,6 +50,21 @@ export const configSchema = z.object({
   ROUTER_IDLE_TIMEOUT_MS: positiveInt(60_000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
   CHAT_MAX_LENGTH: positiveInt(2000),
+  SIP_PORT: port(5060),
+  SIP_LISTEN_IP: ipv4.default('127.0.0.1'),
+  /** Address put in SDP and Contact headers when the gateway is behind NAT. */
+  SIP_ANNOUNCED_ADDRESS: z.string().min(1).optional(),
+  /** Hang up a call that has sent no RTP for this long. */
+  SIP_RTP_TIMEOUT_MS: positiveInt(30_000),
+  /** Trunks allowed without a password: comma-separated IPv4 addresses. */
+  SIP_ALLOWED_IPS: z.string().default('127.0.0.1'),
+  /** Digest credentials for other trunks: `user:password,user2:password2`. */
+  SIP_DIGEST_USERS: z.string().default(''),
+  SIP_REALM: z.string().min(1).default('convene'),
+  SIP_MAX_CALLS: positiveInt(500),
+  /** INVITEs a second from one address before the gateway answers 503. */
+  SIP_INVITE_RATE: positiveInt(20),
+  SIP_IVR_TRIES: positiveInt(3),
   /** Join requests a minute from one client address. */
   JOIN_RATE_LIMIT: positiveInt(120),
   /** Believe X-Forwarded-For only behind a proxy that sets it; otherwise clients could forge it. */

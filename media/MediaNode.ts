@@ -6,6 +6,9 @@ import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } fro
 import { ROUTER_MEDIA_CODECS } from './codecs.js';
 import type { MediaClient } from './MediaClient.js';
 import { type MediaAppData, MediaRoom, type NodePipe, type RoomProducer, RouterSlot } from './MediaRoom.js';
+import { AudioMixer } from './mixer/AudioMixer.js';
+import { MeetingMix } from './mixer/MeetingMix.js';
+import type { OutputCodec } from './mixer/protocol.js';
 import type { WorkerPool } from './WorkerPool.js';
 
 export interface MediaNodeOptions {
@@ -43,6 +46,7 @@ export class MediaNode {
   readonly #rooms = new Map<string, MediaRoom>();
   readonly #roomCreation = new Map<string, Promise<MediaRoom>>();
   #draining = false;
+  #mixer?: AudioMixer;
 
   constructor(
     private readonly pool: WorkerPool,
@@ -144,7 +148,32 @@ export class MediaNode {
 
   async restartIce({ meetingId, participantId, transportId }: Who & { transportId: string }): Promise<{ iceParameters: unknown }> {
     const transport = this.#media({ meetingId, participantId }).transport(transportId);
-    return { iceParameters: await transport.restartIce() };
+    if (transport.type !== 'webrtc') throw new AppError('bad_request', 'only WebRTC transports restart ICE');
+    return { iceParameters: await (transport as unknown as types.WebRtcTransport).restartIce() };
+  }
+
+  /**
+   * Plain RTP for peers without WebRTC: the SIP gateway, the audio mixer, RTP load bots. With
+   * `comedia` the transport learns the peer's address from its first packet.
+   */
+  async createPlainTransport({ meetingId, participantId, comedia }: Who & { comedia?: boolean }): Promise<{ id: string; ip: string; port: number }> {
+    const media = this.#media({ meetingId, participantId });
+    const transport = await media.slot.router.createPlainTransport<MediaAppData>({
+      listenInfo: { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedAddress },
+      rtcpMux: true,
+      comedia: comedia ?? false,
+      appData: { meetingId, participantId, direction: 'plain' },
+    });
+    media.transports.set(transport.id, transport);
+    transport.observer.once('close', () => media.transports.delete(transport.id));
+    return { id: transport.id, ip: this.options.announcedAddress ?? transport.tuple.localAddress ?? this.options.listenIp, port: transport.tuple.localPort };
+  }
+
+  async connectPlainTransport({ meetingId, participantId, transportId, ip, port }: Who & { transportId: string; ip: string; port: number }): Promise<Empty> {
+    const transport = this.#media({ meetingId, participantId }).transport(transportId);
+    if (transport.type !== 'plain') throw new AppError('bad_request', 'not a plain transport');
+    await clientFault(() => (transport as unknown as types.PlainTransport).connect({ ip, port }));
+    return {};
   }
 
   async produce(
@@ -153,7 +182,7 @@ export class MediaNode {
     const room = this.#room(params.meetingId);
     const media = room.participant(params.participantId);
     const transport = media.transport(params.transportId);
-    if (transport.appData.direction !== 'send') throw new AppError('bad_request', 'produce needs a send transport');
+    if (transport.appData.direction === 'recv') throw new AppError('bad_request', 'produce needs a send transport');
     const producer = await clientFault(() =>
       transport.produce<MediaAppData>({
         kind: params.kind,
@@ -187,7 +216,14 @@ export class MediaNode {
    * Consumers start paused: the client resumes once its consumer exists, so no keyframe is
    * lost. A producer on another node is piped here first (`producerNodeId` says where).
    */
-  async consume({ meetingId, participantId, producerId, producerNodeId }: Who & { producerId: string; producerNodeId?: string }): Promise<ConsumerOptions> {
+  async consume({
+    meetingId,
+    participantId,
+    producerId,
+    producerNodeId,
+    transportId,
+    paused,
+  }: Who & { producerId: string; producerNodeId?: string; transportId?: string; paused?: boolean }): Promise<ConsumerOptions> {
     const room = this.#room(meetingId);
     const media = room.participant(participantId);
     if (!media.rtpCapabilities) throw new AppError('bad_request', 'join with rtpCapabilities before consuming');
@@ -200,10 +236,10 @@ export class MediaNode {
     if (!router.canConsume({ producerId, rtpCapabilities: media.rtpCapabilities })) {
       throw new AppError('bad_request', `your device cannot receive producer ${producerId}`);
     }
-    const consumer = await media.recvTransport().consume<MediaAppData>({
+    const consumer = await media.receivingTransport(transportId).consume<MediaAppData>({
       producerId,
       rtpCapabilities: media.rtpCapabilities,
-      paused: true,
+      paused: paused ?? true,
       preferredLayers: entry.producer.type === 'simulcast' ? { spatialLayer: 2, temporalLayer: 2 } : undefined,
       appData: { meetingId, participantId, source: entry.source },
     });
@@ -261,6 +297,40 @@ export class MediaNode {
     return {};
   }
 
+  /**
+   * A telephone leg: a plain transport where the gateway sends the caller's voice (as Opus, an
+   * ordinary producer once produced), and a mix-minus of everyone else sent to `sendTo` in the
+   * caller's codec. The participant must be registered first.
+   */
+  async createPhoneLeg({
+    meetingId,
+    participantId,
+    codec,
+    sendTo,
+  }: Who & { codec: OutputCodec; sendTo: { ip: string; port: number } }): Promise<{ transportId: string; ip: string; port: number; payloadType: number }> {
+    const room = this.#room(meetingId);
+    const media = room.participant(participantId);
+    const { id: transportId, ip, port } = await this.createPlainTransport({ meetingId, participantId, comedia: true });
+    if (!room.mix) {
+      const mix = new MeetingMix(room, this.#audioMixer(), this.options.listenIp);
+      room.mix = mix;
+      await mix.start();
+    }
+    const payloadType = codec === 'PCMU' ? 0 : codec === 'PCMA' ? 8 : 111;
+    await room.mix.addOutput({ participantId: media.participantId, codec, payloadType, ssrc: (Math.random() * 0xffffffff) >>> 0, dest: sendTo });
+    return { transportId, ip, port, payloadType };
+  }
+
+  /** Mixer load, for health and benchmarks. */
+  async mixerStats(): Promise<unknown> {
+    return (await this.#mixer?.stats()) ?? null;
+  }
+
+  #audioMixer(): AudioMixer {
+    this.#mixer ??= new AudioMixer(this.options.listenIp, this.logger.child({ component: 'mixer' }));
+    return this.#mixer;
+  }
+
   /** Called by a node that wants our producers: a PipeTransport here, connected to its one. */
   async openPipe({ meetingId, pipeId, peerNodeId, ip, port }: { meetingId: string; pipeId: string; peerNodeId: string; ip: string; port: number }): Promise<{ ip: string; port: number }> {
     const room = this.#room(meetingId);
@@ -313,6 +383,7 @@ export class MediaNode {
 
   async close(): Promise<void> {
     for (const meetingId of [...this.#rooms.keys()]) await this.closeMeeting({ meetingId });
+    await this.#mixer?.close();
   }
 
   async #importProducer(room: MediaRoom, peerNodeId: string, producerId: string): Promise<RoomProducer> {
@@ -476,6 +547,9 @@ export type MediaMethodName =
   | 'createWebRtcTransport'
   | 'connectTransport'
   | 'restartIce'
+  | 'createPlainTransport'
+  | 'connectPlainTransport'
+  | 'createPhoneLeg'
   | 'produce'
   | 'closeProducer'
   | 'pauseProducer'
@@ -495,6 +569,9 @@ export const MEDIA_METHODS: readonly MediaMethodName[] = [
   'createWebRtcTransport',
   'connectTransport',
   'restartIce',
+  'createPlainTransport',
+  'connectPlainTransport',
+  'createPhoneLeg',
   'produce',
   'closeProducer',
   'pauseProducer',

@@ -2,12 +2,14 @@ import type { types } from 'mediasoup';
 import { AppError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { MediaSource } from '../common/protocol.js';
+import type { MeetingMix } from './mixer/MeetingMix.js';
 
 export interface MediaAppData extends types.AppData {
   meetingId: string;
   participantId: string;
   source?: MediaSource;
-  direction?: 'send' | 'recv';
+  /** WebRTC transports go one way; a plain RTP transport (bots, gateways, mixer) both ways. */
+  direction?: 'send' | 'recv' | 'plain';
 }
 
 /** One router of a meeting on this node, on one worker. */
@@ -41,7 +43,7 @@ export interface NodePipe {
 
 /** One participant's mediasoup objects on this node. */
 export class ParticipantMedia {
-  readonly transports = new Map<string, types.WebRtcTransport<MediaAppData>>();
+  readonly transports = new Map<string, types.Transport<MediaAppData>>();
   readonly producers = new Map<string, types.Producer<MediaAppData>>();
   readonly consumers = new Map<string, types.Consumer<MediaAppData>>();
   rtpCapabilities?: types.RtpCapabilities;
@@ -51,7 +53,7 @@ export class ParticipantMedia {
     readonly slot: RouterSlot,
   ) {}
 
-  transport(id: string): types.WebRtcTransport<MediaAppData> {
+  transport(id: string): types.Transport<MediaAppData> {
     const transport = this.transports.get(id);
     if (!transport) throw new AppError('not_found', `transport ${id} is not yours or no longer exists`);
     return transport;
@@ -69,7 +71,13 @@ export class ParticipantMedia {
     return consumer;
   }
 
-  recvTransport(): types.WebRtcTransport<MediaAppData> {
+  /** The given transport if it can receive, else the participant's WebRTC recv transport. */
+  receivingTransport(id?: string): types.Transport<MediaAppData> {
+    if (id !== undefined) {
+      const transport = this.transport(id);
+      if (transport.appData.direction === 'send') throw new AppError('bad_request', 'cannot consume on a send transport');
+      return transport;
+    }
     for (const transport of this.transports.values()) if (transport.appData.direction === 'recv' && !transport.closed) return transport;
     throw new AppError('bad_request', 'create a recv transport before consuming');
   }
@@ -107,6 +115,8 @@ export class MediaRoom {
   readonly #speakerObserver: Promise<types.ActiveSpeakerObserver>;
   #addingSlot?: Promise<RouterSlot>;
   activeSpeakerId: string | null = null;
+  /** The audio mix, present while the meeting has phone legs on this node. */
+  mix?: MeetingMix;
   #idleTimer?: NodeJS.Timeout;
 
   constructor(
@@ -181,6 +191,7 @@ export class MediaRoom {
       void this.ensureInSlot(entry, this.primary)
         .then(async () => (await this.#speakerObserver).addProducer({ producerId: entry.producer.id }))
         .catch(() => undefined);
+      void this.mix?.addProducer(entry).catch((error: unknown) => this.logger.warn({ err: error }, 'mixer could not take an input'));
     }
   }
 
@@ -210,6 +221,12 @@ export class MediaRoom {
     media.close();
     media.slot.participants--;
     this.participants.delete(participantId);
+    this.mix?.removeOutput(participantId);
+    if (this.mix && this.mix.outputs === 0) {
+      // No phone leg left: the mix stops, and with it all its work.
+      this.mix.close();
+      this.mix = undefined;
+    }
     if (this.participants.size === 0) this.#armIdleTimer();
   }
 
@@ -229,6 +246,7 @@ export class MediaRoom {
 
   close(): void {
     this.#disarmIdleTimer();
+    this.mix?.close();
     for (const media of this.participants.values()) media.close();
     this.participants.clear();
     for (const slot of this.slots) slot.router.close();

@@ -14,6 +14,8 @@ export class NodeWatcher {
   #timer?: NodeJS.Timeout;
   #running = false;
   readonly #registries: Record<'media' | 'push', NodeRegistry>;
+  /** SIP gateways hold their callers' seats as push nodes hold sockets. */
+  readonly #gateways: NodeRegistry;
 
   constructor(
     private readonly store: StateStore,
@@ -23,6 +25,7 @@ export class NodeWatcher {
     private readonly logger: Logger,
   ) {
     this.#registries = { media: new NodeRegistry(store, 'media'), push: new NodeRegistry(store, 'push') };
+    this.#gateways = new NodeRegistry(store, 'gateway-sip');
   }
 
   start(): void {
@@ -38,7 +41,7 @@ export class NodeWatcher {
       if (!lock) return;
       for (const kind of ['media', 'push'] as const satisfies NodeKind[]) {
         for (const nodeId of await this.repo.indexedNodes(kind)) {
-          const record = await this.#registries[kind].get(nodeId);
+          const record = (await this.#registries[kind].get(nodeId)) ?? (kind === 'push' ? await this.#gateways.get(nodeId) : null);
           if (record && isAlive(record)) continue;
           this.logger.warn({ kind, nodeId, lastSeen: record?.updatedAt ?? null }, 'node is gone; moving its participants');
           if (kind === 'media') await this.seats.mediaNodeLost(nodeId);

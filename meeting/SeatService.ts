@@ -57,7 +57,7 @@ export class SeatService {
   async join(
     claims: TokenClaims,
     socketId: string,
-    input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' },
+    input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' | 'phone' },
     pushNodeId?: string,
   ): Promise<{ result: JoinResult; previousSocketId?: string }> {
     const meetingId = claims.mid;

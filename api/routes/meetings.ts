@@ -3,12 +3,18 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../common/errors.js';
 import type { MeetingServices } from '../../meeting/services.js';
+import type { GatewayClient } from '../../gateway-sip/GatewayClient.js';
 import type { ApiAuth } from '../auth.js';
-import { createdMeeting, createMeetingBody, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.js';
+import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.js';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem };
 
-export function meetingRoutes(app: FastifyInstance, services: MeetingServices, auth: ApiAuth, options: { publicUrl: string; joinRateLimit: number }): void {
+export function meetingRoutes(
+  app: FastifyInstance,
+  services: MeetingServices,
+  auth: ApiAuth,
+  options: { publicUrl: string; joinRateLimit: number; gateways: GatewayClient },
+): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { meetings, seats } = services;
@@ -93,6 +99,26 @@ export function meetingRoutes(app: FastifyInstance, services: MeetingServices, a
       }
       const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request) });
       return { ...issued, signalingUrl: publicUrl };
+    },
+  );
+
+  r.post(
+    '/v1/meetings/:meetingId/dial',
+    {
+      schema: {
+        tags: ['meetings'],
+        summary: 'Call a telephone (SIP URI) into the meeting through a SIP gateway (host)',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        params: meetingIdParams,
+        body: dialBody,
+        response: { 202: dialResponse, ...errors, 503: problem },
+      },
+    },
+    async (request, reply) => {
+      await auth.requireHost(request, request.params.meetingId);
+      await meetings.get(request.params.meetingId);
+      const call = await options.gateways.dial(request.params.meetingId, request.body.uri);
+      return reply.code(202).send(call);
     },
   );
 }

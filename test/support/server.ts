@@ -23,6 +23,8 @@ export async function startServer(options: { port: number; roles?: string; env?:
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       MEDIA_LISTEN_IP: '127.0.0.1',
+      // Each test server its own SIP port, so that servers of different tests never collide.
+      SIP_PORT: String(port + 2000),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,39 @@
+import type { SipMessage } from 'sip';
+import type { Ivr } from './Ivr.js';
+import type { RtpSession } from './RtpSession.js';
+import type { Flow } from './SipTransport.js';
+
+export type CallState = 'answering' | 'ivr' | 'in-meeting' | 'ended';
+
+/** One telephone call: its SIP dialog, its media, and where it sits in the meeting. */
+export class Call {
+  state: CallState = 'answering';
+  /** Set once the 2xx to the INVITE has been acknowledged. */
+  confirmed = false;
+  meetingId?: string;
+  participantId?: string;
+  ivr?: Ivr;
+  localCseq = Math.floor(Math.random() * 10_000);
+  /** The headers our in-dialog requests carry: From is our side, To is the phone's. */
+  dialog: { localParty: SipMessage['headers'][string]; remoteParty: SipMessage['headers'][string]; remoteTarget: string; routeSet: unknown[] };
+  stopRetransmit?: () => void;
+  unsubscribe?: () => Promise<void>;
+
+  constructor(
+    readonly callId: string,
+    readonly flow: Flow,
+    readonly direction: 'in' | 'out',
+    readonly caller: string,
+    readonly rtp: RtpSession,
+    dialog: Call['dialog'],
+  ) {
+    this.dialog = dialog;
+  }
+}
+
+/** What a meeting shows of a phone number: its last digits only. */
+export function maskNumber(user: string | undefined): string {
+  const digits = (user ?? '').replace(/[^0-9+]/g, '');
+  if (digits.length < 4) return 'Phone';
+  return `Phone ${'•'.repeat(Math.min(6, digits.length - 4))}${digits.slice(-4)}`;
+}

@@ -1,0 +1,96 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../common/logger.js';
+import type { MixerCommand, MixerEvent } from './protocol.js';
+
+/**
+ * The main thread's handle on the mixer thread. The thread starts with the first phone leg of
+ * any meeting on this node, and is replaced if it ever dies.
+ */
+export class AudioMixer {
+  #worker?: Worker;
+  #ready?: Promise<number>;
+  #closed = false;
+  #statsWaiters: Array<(stats: Extract<MixerEvent, { type: 'stats' }>) => void> = [];
+  /** Commands to replay into a replacement thread, keyed so that removals cancel additions. */
+  readonly #state = new Map<string, MixerCommand>();
+
+  constructor(
+    private readonly listenIp: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The UDP port on `listenIp` where inputs must send their RTP. */
+  port(): Promise<number> {
+    this.#ready ??= this.#start();
+    return this.#ready;
+  }
+
+  async send(command: MixerCommand): Promise<void> {
+    this.#remember(command);
+    await this.port();
+    this.#worker?.postMessage(command);
+  }
+
+  async stats(): Promise<Extract<MixerEvent, { type: 'stats' }> | null> {
+    if (!this.#worker) return null;
+    return new Promise((resolve) => {
+      this.#statsWaiters.push(resolve);
+      this.#worker?.postMessage({ type: 'stats' } satisfies MixerCommand);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#worker?.terminate();
+  }
+
+  #start(): Promise<number> {
+    // Under tsx (development, tests) the thread runs the TypeScript source; built, the .js.
+    const isTs = import.meta.url.endsWith('.ts');
+    const worker = new Worker(new URL(`./mixerThread.${isTs ? 'ts' : 'js'}`, import.meta.url), {
+      workerData: { listenIp: this.listenIp },
+      execArgv: isTs ? ['--import', 'tsx'] : [],
+    });
+    this.#worker = worker;
+    return new Promise((resolve, reject) => {
+      worker.on('message', (event: MixerEvent) => {
+        if (event.type === 'ready') {
+          this.logger.info({ port: event.port }, 'mixer thread ready');
+          for (const command of this.#state.values()) worker.postMessage(command);
+          resolve(event.port);
+        } else if (event.type === 'stats') this.#statsWaiters.shift()?.(event);
+      });
+      worker.on('error', (error) => {
+        this.logger.error({ err: error }, 'mixer thread failed');
+        reject(error);
+      });
+      worker.on('exit', (code) => {
+        if (this.#closed) return;
+        this.logger.error({ code }, 'mixer thread exited; restarting it');
+        this.#ready = this.#start();
+      });
+    });
+  }
+
+  #remember(command: MixerCommand): void {
+    switch (command.type) {
+      case 'addInput':
+        this.#state.set(`in:${command.mixId}:${command.ssrc}`, command);
+        break;
+      case 'removeInput':
+        this.#state.delete(`in:${command.mixId}:${command.ssrc}`);
+        break;
+      case 'addOutput':
+        this.#state.set(`out:${command.mixId}:${command.outputId}`, command);
+        break;
+      case 'removeOutput':
+        this.#state.delete(`out:${command.mixId}:${command.outputId}`);
+        break;
+      case 'removeMix':
+        for (const key of [...this.#state.keys()]) if (key.includes(`:${command.mixId}:`)) this.#state.delete(key);
+        break;
+      default:
+        break;
+    }
+  }
+}

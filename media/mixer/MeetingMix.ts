@@ -1,0 +1,80 @@
+import type { types } from 'mediasoup';
+import type { MediaRoom, RoomProducer } from '../MediaRoom.js';
+import type { AudioMixer } from './AudioMixer.js';
+import type { OutputCodec } from './protocol.js';
+
+/**
+ * A meeting's audio mix on this node. Every audio producer the room can route is consumed on
+ * one PlainTransport that sends to the mixer thread; each phone leg is an output, mix-minus.
+ */
+export class MeetingMix {
+  #transport?: types.PlainTransport;
+  readonly #consumed = new Set<string>();
+
+  constructor(
+    private readonly room: MediaRoom,
+    private readonly mixer: AudioMixer,
+    private readonly listenIp: string,
+  ) {}
+
+  get outputs(): number {
+    return this.#outputs.size;
+  }
+
+  readonly #outputs = new Set<string>();
+
+  async start(): Promise<void> {
+    const transport = await this.room.primary.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: this.listenIp },
+      rtcpMux: true,
+      comedia: false,
+    });
+    await transport.connect({ ip: this.listenIp, port: await this.mixer.port() });
+    this.#transport = transport;
+    for (const entry of this.room.producers.values()) await this.addProducer(entry);
+  }
+
+  async addProducer(entry: RoomProducer): Promise<void> {
+    const transport = this.#transport;
+    if (!transport || entry.producer.kind !== 'audio' || entry.producer.closed || this.#consumed.has(entry.producer.id)) return;
+    this.#consumed.add(entry.producer.id);
+    await this.room.ensureInSlot(entry, this.room.primary);
+    const consumer = await transport.consume({
+      producerId: entry.producer.id,
+      rtpCapabilities: this.room.primary.router.rtpCapabilities,
+      paused: false,
+    });
+    const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
+    if (ssrc === undefined) return;
+    const mixId = this.room.meetingId;
+    await this.mixer.send({ type: 'addInput', mixId, ssrc, participantId: entry.participantId });
+    consumer.observer.once('close', () => {
+      this.#consumed.delete(entry.producer.id);
+      void this.mixer.send({ type: 'removeInput', mixId, ssrc });
+    });
+  }
+
+  async addOutput(output: { participantId: string; codec: OutputCodec; payloadType: number; ssrc: number; dest: { ip: string; port: number } }): Promise<void> {
+    this.#outputs.add(output.participantId);
+    await this.mixer.send({
+      type: 'addOutput',
+      mixId: this.room.meetingId,
+      outputId: output.participantId,
+      excludeParticipantId: output.participantId,
+      codec: output.codec,
+      payloadType: output.payloadType,
+      ssrc: output.ssrc,
+      dest: output.dest,
+    });
+  }
+
+  removeOutput(participantId: string): void {
+    if (!this.#outputs.delete(participantId)) return;
+    void this.mixer.send({ type: 'removeOutput', mixId: this.room.meetingId, outputId: participantId });
+  }
+
+  close(): void {
+    this.#transport?.close();
+    void this.mixer.send({ type: 'removeMix', mixId: this.room.meetingId });
+  }
+}
