@@ -1,6 +1,9 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { OpusEncoder } from '@discordjs/opus';
+import opus from '@discordjs/opus';
+
+const { OpusEncoder } = opus;
+type OpusEncoder = InstanceType<typeof OpusEncoder>;
 import { decodeALaw, decodeMuLaw } from '../media/audio/g711.js';
 import { Upsampler8to48 } from '../media/audio/resample.js';
 import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent } from '../media/audio/rtp.js';

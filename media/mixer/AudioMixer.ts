@@ -10,6 +10,8 @@ export class AudioMixer {
   #worker?: Worker;
   #ready?: Promise<number>;
   #closed = false;
+  /** A replacement thread binds the same port, so that the inputs' transports need no change. */
+  #lastPort = 0;
   #statsWaiters: Array<(stats: Extract<MixerEvent, { type: 'stats' }>) => void> = [];
   /** Commands to replay into a replacement thread, keyed so that removals cancel additions. */
   readonly #state = new Map<string, MixerCommand>();
@@ -45,16 +47,19 @@ export class AudioMixer {
   }
 
   #start(): Promise<number> {
-    // Under tsx (development, tests) the thread runs the TypeScript source; built, the .js.
+    // Under tsx (development, tests) the thread runs the TypeScript source through tsx's
+    // loader, registered inside the thread; built, it runs the compiled .js directly.
     const isTs = import.meta.url.endsWith('.ts');
-    const worker = new Worker(new URL(`./mixerThread.${isTs ? 'ts' : 'js'}`, import.meta.url), {
-      workerData: { listenIp: this.listenIp },
-      execArgv: isTs ? ['--import', 'tsx'] : [],
-    });
+    const entry = new URL(`./mixerThread.${isTs ? 'ts' : 'js'}`, import.meta.url);
+    const workerData = { listenIp: this.listenIp, port: this.#lastPort };
+    const worker = isTs
+      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData })
+      : new Worker(entry, { workerData });
     this.#worker = worker;
     return new Promise((resolve, reject) => {
       worker.on('message', (event: MixerEvent) => {
         if (event.type === 'ready') {
+          this.#lastPort = event.port;
           this.logger.info({ port: event.port }, 'mixer thread ready');
           for (const command of this.#state.values()) worker.postMessage(command);
           resolve(event.port);
@@ -67,7 +72,9 @@ export class AudioMixer {
       worker.on('exit', (code) => {
         if (this.#closed) return;
         this.logger.error({ code }, 'mixer thread exited; restarting it');
-        this.#ready = this.#start();
+        const restarted = this.#start();
+        restarted.catch(() => undefined);
+        this.#ready = restarted;
       });
     });
   }

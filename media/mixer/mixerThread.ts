@@ -6,7 +6,10 @@
  */
 import dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
-import { OpusEncoder } from '@discordjs/opus';
+import opus from '@discordjs/opus';
+
+const { OpusEncoder } = opus;
+type OpusEncoder = InstanceType<typeof OpusEncoder>;
 import { encodeALaw, encodeMuLaw } from '../audio/g711.js';
 import { JitterBuffer } from '../audio/JitterBuffer.js';
 import { Downsampler48to8 } from '../audio/resample.js';
@@ -45,7 +48,7 @@ interface Mix {
   shared: Map<OutputCodec, { downsampler: Downsampler48to8; encoder?: OpusEncoder }>;
 }
 
-const listenIp: string = (workerData as { listenIp?: string } | undefined)?.listenIp ?? '127.0.0.1';
+const { listenIp = '127.0.0.1', port: preferredPort = 0 } = (workerData ?? {}) as { listenIp?: string; port?: number };
 const mixes = new Map<string, Mix>();
 const inputsBySsrc = new Map<number, Input>();
 const socket = dgram.createSocket('udp4');
@@ -61,7 +64,7 @@ socket.on('message', (packet) => {
   input.jitter.push({ sequenceNumber: rtp.sequenceNumber, timestamp: rtp.timestamp, payload: rtp.payload });
 });
 
-socket.bind(0, listenIp, () => post({ type: 'ready', port: socket.address().port }));
+socket.bind(preferredPort, listenIp, () => post({ type: 'ready', port: socket.address().port }));
 
 function mixFor(mixId: string): Mix {
   let mix = mixes.get(mixId);

@@ -19,6 +19,8 @@ export interface TestBot {
   id: string;
   /** Inbound RTP bytes from every consumer of this participant's producers. */
   bytesFrom(participantId: string): Promise<number>;
+  /** The loudest inbound audio level (0..1, WebRTC's audioLevel) from this participant now. */
+  levelFrom(participantId: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -44,20 +46,8 @@ export async function startTestBot(options: Omit<JoinOptions, 'handlerName'> & {
     client,
     id: client.participantId,
     // wrtc lacks RTCRtpReceiver.getStats, so read the receive transport's report by SSRC.
-    bytesFrom: async (participantId) => {
-      const transport = client.transports.recv;
-      if (!transport || transport.closed) return 0;
-      const ssrcs = new Set<number>();
-      for (const remote of client.remoteTracks.values()) {
-        const ssrc = remote.consumer.rtpParameters.encodings?.[0]?.ssrc;
-        if (remote.participantId === participantId && ssrc !== undefined) ssrcs.add(ssrc);
-      }
-      if (ssrcs.size === 0) return 0;
-      const report = await transport.getStats().catch(() => undefined);
-      let bytes = 0;
-      for (const s of report?.values() ?? []) if (s.type === 'inbound-rtp' && ssrcs.has(s.ssrc)) bytes += Number(s.bytesReceived ?? 0);
-      return bytes;
-    },
+    bytesFrom: (participantId) => inbound(participantId, 'bytesReceived', (a, b) => a + b),
+    levelFrom: (participantId) => inbound(participantId, 'audioLevel', Math.max),
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -66,4 +56,19 @@ export async function startTestBot(options: Omit<JoinOptions, 'handlerName'> & {
       track.stop();
     },
   };
+
+  async function inbound(participantId: string, field: string, combine: (a: number, b: number) => number): Promise<number> {
+    const transport = client.transports.recv;
+      if (!transport || transport.closed) return 0;
+      const ssrcs = new Set<number>();
+      for (const remote of client.remoteTracks.values()) {
+        const ssrc = remote.consumer.rtpParameters.encodings?.[0]?.ssrc;
+        if (remote.participantId === participantId && ssrc !== undefined) ssrcs.add(ssrc);
+      }
+      if (ssrcs.size === 0) return 0;
+      const report = await transport.getStats().catch(() => undefined);
+      let value = 0;
+      for (const s of report?.values() ?? []) if (s.type === 'inbound-rtp' && ssrcs.has(s.ssrc)) value = combine(value, Number(s[field] ?? 0));
+      return value;
+  }
 }
