@@ -312,6 +312,8 @@ export class Gateway implements SipHandler {
       return;
     }
     tx.reply(200, 'OK');
+    // Keying digits by INFO is activity too, though no RTP flows meanwhile.
+    call.rtp.lastReceivedAt = Date.now();
     const signal = /Signal\s*=\s*([0-9*#A-D])/i.exec(tx.request.content ?? '')?.[1];
     if (signal) void this.#digit(call, signal.toUpperCase());
   }

@@ -84,12 +84,14 @@ export class SipServer {
   #onRequest(request: SipMessage, flow: Flow): void {
     const branch = String(request.headers.via[0].params?.branch ?? '');
     if (request.method === 'ACK') {
-      const tx = this.#server.get(`${branch}:INVITE`);
+      const tx = this.#server.get(`${branch}:INVITE:${request.headers.cseq.seq}`);
       if (tx?.done && tx.last && (tx.last.status ?? 0) >= 300) return; // ACK of our error answer
       this.handler.onAck(request, flow);
       return;
     }
-    const key = `${branch}:${request.method}`;
+    // RFC 3261 matches on branch and method; the CSeq too guards against peers (sipp loops, old
+    // stacks) that reuse a branch for a new request.
+    const key = `${branch}:${request.method}:${request.headers.cseq.seq}`;
     const existing = this.#server.get(key);
     if (existing) {
       if (existing.last) this.transport.send(existing.last, flow);
