@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { AppError, toProblem } from './errors.js';
 import type { Logger } from './logger.js';
@@ -10,7 +10,8 @@ import type { Logger } from './logger.js';
 export function createHttpServer(logger: Logger, options: { bodyLimit?: number; trustProxy?: boolean } = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are counted in /metrics; a log line per request would drown the useful ones.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
   });
