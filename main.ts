@@ -7,6 +7,7 @@ import { createLogger } from './common/logger.js';
 import { RedisUnavailableError } from './common/redis.js';
 import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.js';
 import { startApiRole } from './api/index.js';
+import { startFilesRole } from './files/index.js';
 import { startGatewayRole } from './gateway-sip/index.js';
 import { startMediaRole } from './media/index.js';
 import { startMeetingRole } from './meeting/index.js';
@@ -18,6 +19,7 @@ const starters: Partial<Record<RoleName, RoleStarter>> = {
   meeting: startMeetingRole,
   api: startApiRole,
   push: startPushRole,
+  files: startFilesRole,
   'gateway-sip': startGatewayRole,
 };
 // Start order matters: media first so that meeting/push find a local media node in embedded mode.

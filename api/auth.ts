@@ -33,8 +33,11 @@ export class ApiAuth {
   async caller(request: FastifyRequest, meetingId: string): Promise<Caller> {
     if (this.hasApiKey(request)) return { kind: 'server' };
     const header = request.headers.authorization;
-    if (!header?.startsWith('Bearer ')) throw new AppError('unauthorized', 'send X-Api-Key or Authorization: Bearer <token>');
-    return { kind: 'participant', claims: await this.tokens.verify(header.slice(7), meetingId) };
+    // Images in a page cannot send headers, so downloads also take the token as ?token=.
+    const query = (request.query as { token?: unknown } | undefined)?.token;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof query === 'string' ? query : undefined;
+    if (!token) throw new AppError('unauthorized', 'send X-Api-Key or Authorization: Bearer <token>');
+    return { kind: 'participant', claims: await this.tokens.verify(token, meetingId) };
   }
 
   /** The server, or a participant of this meeting with the moderate grant. */

@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { RoleContext, RunningRole } from '../common/role.js';
+import { fileRoutes } from '../files/routes.js';
+import { fileServices } from '../files/services.js';
 import { GatewayClient } from '../gateway-sip/GatewayClient.js';
 import { meetingServices } from '../meeting/services.js';
 import { ApiAuth } from './auth.js';
@@ -34,10 +37,14 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, { global: false });
+  // One file per request; the storage layer enforces the exact limit while streaming.
+  // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
+  await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
   await app.register(async (scope) => {
     meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
     participantRoutes(scope, services, auth);
+    fileRoutes(scope, fileServices(ctx).files, services.meetings, auth);
   });
 
   // The reference web client: built by `npm run build:web`, served without any CDN.

@@ -50,6 +50,17 @@ export const configSchema = z.object({
   ROUTER_IDLE_TIMEOUT_MS: positiveInt(60_000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
   CHAT_MAX_LENGTH: positiveInt(2000),
+  /** Uploads and slide images: a directory on disk or a mounted volume shared by api and files nodes. */
+  FILES_DIR: z.string().min(1).default('.data/files'),
+  FILES_MAX_BYTES: positiveInt(50 * 1024 * 1024),
+  FILES_QUOTA_BYTES: positiveInt(200 * 1024 * 1024),
+  FILES_CONVERT_TIMEOUT_MS: positiveInt(120_000),
+  FILES_CONVERT_ATTEMPTS: positiveInt(3),
+  FILES_WORKER_CONCURRENCY: positiveInt(1),
+  /** A worker that holds a job this long without renewing its lock is presumed dead. */
+  FILES_JOB_LOCK_MS: positiveInt(30_000),
+  /** Files of a meeting that ended longer ago than this are removed by the cleaner. */
+  FILES_RETENTION_MS: positiveInt(7 * 24 * 3600_000),
   SIP_PORT: port(5060),
   SIP_LISTEN_IP: ipv4.default('127.0.0.1'),
   /** Address put in SDP and Contact headers when the gateway is behind NAT. */

@@ -29,7 +29,7 @@ export function createHttpServer(logger: Logger, options: { bodyLimit?: number; 
       );
     } else if (typeof (error as { statusCode?: number }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
       const status = (error as { statusCode: number }).statusCode;
-      const code = status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : 'bad_request';
+      const code = status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : status === 415 ? 'unsupported_media_type' : 'bad_request';
       appError = new AppError(code, (error as Error).message);
     } else {
       request.log.error({ err: error }, 'unhandled error');

@@ -22,6 +22,8 @@ export const grantsSchema = z.object({
   publishVideo: z.boolean(),
   publishScreen: z.boolean(),
   moderate: z.boolean(),
+  /** Upload decks and present them; absent in tokens issued before it existed. */
+  present: z.boolean().optional(),
 });
 export type Grants = z.infer<typeof grantsSchema>;
 
@@ -50,6 +52,36 @@ export interface ChatMessage {
   name: string;
   text: string;
   at: number;
+}
+
+export type FileStatus = 'uploaded' | 'converting' | 'ready' | 'partial' | 'failed';
+
+export interface FileInfo {
+  id: string;
+  meetingId: string;
+  name: string;
+  type: string;
+  size: number;
+  sha256: string;
+  status: FileStatus;
+  /** Page images available, 1-based page numbers. */
+  pages: number[];
+  /** Pages the document has but that could not be converted. */
+  missingPages: number[];
+  pageCount: number;
+  progress: number;
+  error?: string;
+  uploadedBy: string | null;
+  /** The files node that converted it last. */
+  convertedBy?: string;
+  createdAt: number;
+}
+
+export interface Presentation {
+  fileId: string;
+  page: number;
+  pageCount: number;
+  presenterId: string;
 }
 
 export interface MeetingSummary {
@@ -91,6 +123,9 @@ export const clientMessages = {
     z.object({ action: z.literal('lock'), locked: z.boolean() }).strict(),
     z.object({ action: z.literal('end') }).strict(),
   ]),
+  presentStart: z.object({ fileId: id, page: z.number().int().min(1).optional() }).strict(),
+  presentPage: z.object({ page: z.number().int().min(1).max(10_000) }).strict(),
+  presentStop: z.object({}).strict(),
   leave: z.object({}).strict(),
 } as const;
 
@@ -122,6 +157,8 @@ export interface JoinResult {
   producers: ProducerInfo[];
   chat: ChatMessage[];
   activeSpeakerId: string | null;
+  /** The deck being presented, on its current page, so a late joiner lands there. */
+  presentation: Presentation | null;
   /** True when this connection took over a seat held during the grace period. */
   resumed: boolean;
   /** Use this token, not the join token, to reconnect: it lives as long as the seat. */
@@ -145,6 +182,9 @@ export interface ClientResults {
   setConsumerPreferredLayers: Record<string, never>;
   chat: { message: ChatMessage };
   moderate: Record<string, never>;
+  presentStart: { presentation: Presentation };
+  presentPage: { presentation: Presentation };
+  presentStop: Record<string, never>;
   leave: Record<string, never>;
 }
 
@@ -164,6 +204,10 @@ export interface ServerEvents {
   meetingUpdated: { meeting: MeetingSummary };
   /** A moderator acted on you (muted your source, removed you) or on the meeting (ended it). */
   moderation: { action: 'mute' | 'remove' | 'end'; source?: MediaSource; by: string | null };
+  /** A file of the meeting changed: uploaded, converting (with progress), ready, partial, failed, deleted. */
+  fileUpdated: { file: FileInfo; deleted?: boolean };
+  /** The presented deck or page changed; null when presenting stopped. */
+  presentation: { presentation: Presentation | null };
   /** Your media node is gone: make new transports and publish again (your seat is kept). */
   mediaReset: { reason: 'node_lost' };
   /** A message the server could not route to a handler or that had no ack function. */

@@ -1,5 +1,5 @@
 import type { StateStore } from '../common/state/StateStore.js';
-import type { ChatMessage, ProducerInfo } from '../common/protocol.js';
+import type { ChatMessage, Presentation, ProducerInfo } from '../common/protocol.js';
 import type { MeetingRecord, ParticipantRecord } from './records.js';
 
 const CHAT_HISTORY = 200;
@@ -156,7 +156,18 @@ export class MeetingRepository {
   async activeSpeaker(meetingId: string): Promise<string | null> {
     return this.store.get(`meeting:${meetingId}:speaker`);
   }
+
+  async presentation(meetingId: string): Promise<Presentation | null> {
+    const raw = await this.store.get(`meeting:${meetingId}:presentation`);
+    return raw ? (JSON.parse(raw) as Presentation) : null;
+  }
+
+  async setPresentation(meetingId: string, presentation: Presentation | null): Promise<void> {
+    if (presentation) await this.store.set(`meeting:${meetingId}:presentation`, JSON.stringify(presentation));
+    else await this.store.del(`meeting:${meetingId}:presentation`);
+  }
 }
+
 
 function splitMember(member: string): { meetingId: string; participantId: string } {
   const [meetingId = '', participantId = ''] = member.split('/');

@@ -34,8 +34,8 @@ export interface MeetingView extends MeetingSummary {
 }
 
 export const GRANTS: Record<Role, Grants> = {
-  host: { publishAudio: true, publishVideo: true, publishScreen: true, moderate: true },
-  guest: { publishAudio: true, publishVideo: true, publishScreen: true, moderate: false },
+  host: { publishAudio: true, publishVideo: true, publishScreen: true, moderate: true, present: true },
+  guest: { publishAudio: true, publishVideo: true, publishScreen: true, moderate: false, present: true },
 };
 
 /** Meeting lifecycle, admission and host actions. Holds no state of its own. */

@@ -112,11 +112,12 @@ export class SeatService {
     } else {
       this.logger.info({ meetingId, participantId, mediaNodeId: placed.nodeId }, 'participant resumed its seat');
     }
-    const [meeting, participants, producers, chat] = await Promise.all([
+    const [meeting, participants, producers, chat, presentation] = await Promise.all([
       this.meetings.get(meetingId),
       this.repo.listParticipants(meetingId),
       this.repo.listProducers(meetingId),
       this.repo.chatHistory(meetingId),
+      this.repo.presentation(meetingId),
     ]);
     const { token: sessionToken } = await this.tokens.sign({ ...claims, typ: 'session' }, this.options.sessionTokenTtlS);
     const result: JoinResult = {
@@ -126,6 +127,7 @@ export class SeatService {
       producers: producers.filter((p) => p.participantId !== participantId || resumed),
       chat,
       activeSpeakerId: placed.activeSpeakerId,
+      presentation,
       resumed,
       sessionToken,
     };

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { Logger } from '../common/logger.js';
+import type { FileServices } from '../files/services.js';
 import type { MeetingServices } from '../meeting/services.js';
 import type { ParticipantRecord } from '../meeting/records.js';
 import type { TokenClaims } from '../meeting/tokens.js';
@@ -18,6 +19,7 @@ export interface HandlerContext {
   socket: ClientSocket;
   claims: TokenClaims;
   services: MeetingServices;
+  files: FileServices;
   fanout: MeetingFanout;
   logger: Logger;
   /** This push node, recorded on the seat so that its loss can be noticed. */

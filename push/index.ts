@@ -3,6 +3,7 @@ import { Server } from 'socket.io';
 import { AppError } from '../common/errors.js';
 import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.js';
 import type { RoleContext, RunningRole } from '../common/role.js';
+import { fileServices } from '../files/services.js';
 import { meetingServices } from '../meeting/services.js';
 import { authenticate } from './authenticate.js';
 import { Dispatcher } from './Dispatcher.js';
@@ -51,6 +52,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
       socket,
       claims,
       services,
+      files: fileServices(ctx),
       fanout,
       logger: socketLogger,
       nodeId: ctx.config.nodeId,

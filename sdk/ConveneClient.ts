@@ -5,12 +5,14 @@ import type {
   Ack,
   ChatMessage,
   ClientMessage,
+  FileInfo,
   ClientMessageName,
   ClientResults,
   JoinResult,
   MediaSource,
   MeetingSummary,
   ParticipantInfo,
+  Presentation,
   ProducerInfo,
   ServerEvents,
 } from '../common/protocol.js';
@@ -48,6 +50,8 @@ export type ClientEvents = {
   activeSpeaker: [string | null];
   chatMessage: [ChatMessage];
   meetingUpdated: [MeetingSummary];
+  presentation: [Presentation | null];
+  fileUpdated: [FileInfo, { deleted: boolean }];
   moderation: [ServerEvents['moderation']];
   /** The connection dropped; the SDK is trying to get the seat back. */
   reconnecting: [];
@@ -96,6 +100,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
   self?: ParticipantInfo;
   meeting?: MeetingSummary;
   activeSpeakerId: string | null = null;
+  presentation: Presentation | null = null;
   readonly chat: ChatMessage[] = [];
 
   #socket?: Socket;
@@ -142,6 +147,48 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   get connected(): boolean {
     return this.#socket?.connected ?? false;
+  }
+
+  /** The token for HTTP calls about this meeting (files, page images): `?token=` or Bearer. */
+  get token(): string {
+    return this.#token;
+  }
+
+  /** Uploads a deck; conversion runs in the background and reports through `fileUpdated`. */
+  async uploadFile(file: Blob, name: string): Promise<FileInfo> {
+    const form = new FormData();
+    form.append('file', file, name);
+    const doFetch = this.options.fetch ?? fetch;
+    const res = await doFetch(`${this.options.baseUrl}/v1/meetings/${encodeURIComponent(this.options.meetingId)}/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#token}` },
+      body: form,
+    });
+    const body = (await res.json()) as FileInfo & { code?: string; detail?: string };
+    if (!res.ok) throw new ConveneError(body.code ?? 'http_error', body.detail ?? `upload failed: HTTP ${res.status}`);
+    return body;
+  }
+
+  /** The URL of a page image of a converted deck, carrying this client's token. */
+  pageUrl(fileId: string, page: number): string {
+    return `${this.options.baseUrl}/v1/meetings/${encodeURIComponent(this.options.meetingId)}/files/${fileId}/pages/${page}?token=${encodeURIComponent(this.#token)}`;
+  }
+
+  async present(fileId: string, page?: number): Promise<Presentation> {
+    const { presentation } = await this.request('presentStart', { fileId, page });
+    this.presentation = presentation;
+    return presentation;
+  }
+
+  async turnPage(page: number): Promise<Presentation> {
+    const { presentation } = await this.request('presentPage', { page });
+    this.presentation = presentation;
+    return presentation;
+  }
+
+  async stopPresenting(): Promise<void> {
+    await this.request('presentStop', {});
+    this.presentation = null;
   }
 
   /** What the others publish, as last announced by the server (paused = muted). */
@@ -311,6 +358,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     this.self = result.self;
     this.meeting = result.meeting;
     this.activeSpeakerId = result.activeSpeakerId;
+    this.presentation = result.presentation;
     this.participants.clear();
     for (const p of result.participants) this.participants.set(p.id, p);
     if (!this.#everJoined) this.chat.push(...result.chat);
@@ -375,6 +423,11 @@ export class ConveneClient extends Emitter<ClientEvents> {
       if (payload.action === 'remove' || payload.action === 'end') this.#shutdown(payload.action === 'end' ? 'ended' : 'removed');
     });
     on('mediaReset', () => void this.#recoverOnce(true));
+    on('presentation', ({ presentation }) => {
+      this.presentation = presentation;
+      this.emit('presentation', presentation);
+    });
+    on('fileUpdated', ({ file, deleted }) => this.emit('fileUpdated', file, { deleted: deleted ?? false }));
     on('protocolError', (payload) => this.emit('error', new ConveneError(payload.code, payload.message)));
 
     socket.on('disconnect', (reason) => {

@@ -10,6 +10,9 @@ import { leave } from './leave.js';
 import { moderate } from './moderate.js';
 import { pauseConsumer } from './pauseConsumer.js';
 import { pauseProducer } from './pauseProducer.js';
+import { presentPage } from './presentPage.js';
+import { presentStart } from './presentStart.js';
+import { presentStop } from './presentStop.js';
 import { produce } from './produce.js';
 import { restartIce } from './restartIce.js';
 import { resumeConsumer } from './resumeConsumer.js';
@@ -32,5 +35,8 @@ export const handlers: HandlerTable = {
   setConsumerPreferredLayers,
   chat,
   moderate,
+  presentStart,
+  presentPage,
+  presentStop,
   leave,
 };

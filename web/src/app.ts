@@ -80,6 +80,17 @@ function wire(c: Client): void {
     }
   });
   c.on('chatMessage', (message) => appendChat(message.name, message.text));
+  c.on('presentation', () => renderStage(c));
+  c.on('fileUpdated', (file, { deleted }) => {
+    if (file.uploadedBy !== c.participantId || deleted) return;
+    if (file.status === 'converting') setStatus(`Converting ${file.name}: ${Math.round(file.progress * 100)}%`);
+    else if (file.status === 'failed') setStatus(`${file.name} could not be converted: ${file.error ?? 'unknown error'}`);
+    else if ((file.status === 'ready' || file.status === 'partial') && pendingDeck === file.id) {
+      pendingDeck = undefined;
+      setStatus(file.missingPages.length ? `${file.name}: pages ${file.missingPages.join(', ')} could not be converted` : '');
+      void c.present(file.id).then(() => renderStage(c)).catch(reportError);
+    }
+  });
   c.on('moderation', (m) => {
     if (m.action === 'mute') setStatus('A host muted you');
   });
@@ -93,7 +104,23 @@ function wire(c: Client): void {
   for (const m of c.chat) appendChat(m.name, m.text);
 }
 
+let pendingDeck: string | undefined;
+
+/** The slide stage: the presented page for everyone, page controls for the presenter. */
+function renderStage(c: Client): void {
+  const p = c.presentation;
+  $('stage').hidden = p === null;
+  if (!p) return;
+  const img = $<HTMLImageElement>('slide');
+  const src = c.pageUrl(p.fileId, p.page);
+  if (img.getAttribute('src') !== src) img.src = src;
+  img.dataset.page = String(p.page);
+  $('slide-caption').textContent = `Page ${p.page} of ${p.pageCount}`;
+  $('presenter-controls').hidden = p.presenterId !== c.participantId;
+}
+
 function renderAll(c: Client): void {
+  renderStage(c);
   tileFor(c.participantId, 'camera', `${c.self?.name ?? 'You'} (you)`);
   for (const p of c.participants.values()) tileFor(p.id, 'camera', p.name);
   renderPeople(c);
@@ -234,6 +261,34 @@ $('chat-form').addEventListener('submit', (event) => {
 $('toggle-mic').addEventListener('click', () => void toggleSource('mic').catch(reportError));
 $('toggle-cam').addEventListener('click', () => void toggleSource('camera').catch(reportError));
 $('toggle-screen').addEventListener('click', () => void toggleSource('screen').catch(reportError));
+$('deck').addEventListener('change', () => {
+  const input = $<HTMLInputElement>('deck');
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file || !client) return;
+  setStatus(`Uploading ${file.name}…`);
+  client
+    .uploadFile(file, file.name)
+    .then((info) => {
+      pendingDeck = info.id;
+      setStatus(`Converting ${info.name}…`);
+    })
+    .catch(reportError);
+});
+const turn = (delta: number) => {
+  const p = client?.presentation;
+  if (!client || !p) return;
+  const page = Math.min(p.pageCount, Math.max(1, p.page + delta));
+  if (page !== p.page) void client.turnPage(page).then(() => renderStage(client!)).catch(reportError);
+};
+$('slide-prev').addEventListener('click', () => turn(-1));
+$('slide-next').addEventListener('click', () => turn(1));
+$('slide-stop').addEventListener('click', () => void client?.stopPresenting().then(() => renderStage(client!)).catch(reportError));
+document.addEventListener('keydown', (event) => {
+  if (client?.presentation?.presenterId !== client?.participantId || (event.target as HTMLElement).tagName === 'INPUT') return;
+  if (event.key === 'ArrowRight' || event.key === 'PageDown') turn(1);
+  if (event.key === 'ArrowLeft' || event.key === 'PageUp') turn(-1);
+});
 $('leave').addEventListener('click', () => {
   void client?.leave().then(() => {
     setStatus('You left the meeting');

@@ -1,0 +1,62 @@
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Logger } from '../common/logger.js';
+import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.js';
+
+/**
+ * Conversion jobs on Redis with BullMQ. A worker holds a job under a lock it renews; if its
+ * process dies the lock lapses, BullMQ marks the job stalled and another worker takes it.
+ */
+export class BullMqQueue implements ConversionQueue {
+  readonly #queue: Queue;
+  #worker?: Worker;
+
+  constructor(
+    private readonly connection: { url: string; prefix: string },
+    private readonly options: ConversionQueueOptions & { workerName: string; lockMs?: number },
+    private readonly logger: Logger,
+  ) {
+    this.#queue = new Queue('deck-conversion', { connection: { url: connection.url }, prefix: `${connection.prefix}bull` });
+  }
+
+  async enqueue(job: ConversionJob): Promise<void> {
+    await this.#queue.add('convert', job, {
+      jobId: job.fileId,
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: 1000,
+      removeOnFail: 1000,
+    });
+  }
+
+  work(process: (job: ConversionJob, attempt: number) => Promise<void>): void {
+    const lockMs = this.options.lockMs ?? 10_000;
+    this.#worker = new Worker<ConversionJob>(
+      'deck-conversion',
+      async (job) => {
+        try {
+          await process(job.data, job.attemptsMade + 1);
+        } catch (error) {
+          if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+          throw error;
+        }
+      },
+      {
+        connection: { url: this.connection.url },
+        prefix: `${this.connection.prefix}bull`,
+        concurrency: this.options.concurrency,
+        name: this.options.workerName,
+        lockDuration: lockMs,
+        stalledInterval: lockMs,
+        maxStalledCount: this.options.attempts,
+      },
+    );
+    this.#worker.on('failed', (job, error) => this.logger.warn({ fileId: job?.data.fileId, attempt: job?.attemptsMade, err: error }, 'conversion attempt failed'));
+    this.#worker.on('stalled', (jobId) => this.logger.warn({ fileId: jobId }, 'conversion stalled (its worker died?); it will be retried'));
+    this.#worker.on('error', (error) => this.logger.error({ err: error }, 'conversion worker error'));
+  }
+
+  async close(): Promise<void> {
+    await this.#worker?.close();
+    await this.#queue.close();
+  }
+}

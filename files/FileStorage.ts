@@ -1,0 +1,28 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where uploads and page images live: a directory on disk or a mounted volume today, an object
+ * store later. Writes are atomic: a reader never sees a partial file.
+ */
+export interface FileStorage {
+  /** Streams `source` into `key`, at most `maxBytes`; throws {@link TooLargeError} past it. */
+  writeStream(key: string, source: Readable, options: { maxBytes: number }): Promise<{ size: number; sha256: string }>;
+  writeFile(key: string, data: Buffer): Promise<{ size: number; sha256: string }>;
+  /** Copies a stored object to a local path (the converter works on local files). */
+  copyTo(key: string, localPath: string): Promise<void>;
+  read(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  /** Removes every object under `prefix` (a meeting's or a file's folder). */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Removes temporary files older than `olderThanMs`: uploads that died mid-way. */
+  sweepTemporary(olderThanMs: number): Promise<number>;
+  /** Meeting ids that have stored files. */
+  meetings(): Promise<string[]>;
+}
+
+export class TooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`larger than ${limit} bytes`);
+    this.name = 'TooLargeError';
+  }
+}

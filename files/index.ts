@@ -1,0 +1,43 @@
+import type { RoleContext, RunningRole } from '../common/role.js';
+import { tryLock } from '../common/state/lock.js';
+import { meetingServices } from '../meeting/services.js';
+import { fileServices } from './services.js';
+
+/**
+ * The files role: converts decks taken from the queue, and once a minute (one node at a time,
+ * under a lease) removes files of long-ended meetings and uploads that died mid-way.
+ */
+export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
+  const logger = ctx.logger.child({ tier: 'files' });
+  const { files, queue } = fileServices(ctx);
+  const meetings = meetingServices(ctx);
+  queue.work((job, attempt) => files.convert(job, attempt));
+
+  const clean = async () => {
+    const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000).catch(() => null);
+    if (!lock) return;
+    try {
+      const result = await files.clean(async (meetingId) => {
+        const meeting = await meetings.repo.getMeeting(meetingId);
+        // Gone from the store (expired long after its end) or ended longer ago than the retention.
+        return meeting === null || (meeting.endedAt !== undefined && Date.now() - meeting.endedAt > ctx.config.FILES_RETENTION_MS);
+      });
+      if (result.meetings || result.temporaries) logger.info(result, 'cleaned files');
+    } catch (error) {
+      logger.error({ err: error }, 'file cleaning failed');
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  };
+  const timer = setInterval(() => void clean(), 60_000);
+  timer.unref();
+  void clean();
+
+  return {
+    name: 'files',
+    close: async () => {
+      clearInterval(timer);
+      await queue.close();
+    },
+  };
+}

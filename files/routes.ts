@@ -1,0 +1,132 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiAuth } from '../api/auth.js';
+import { meetingIdParams, problem } from '../api/schemas.js';
+import { AppError } from '../common/errors.js';
+import type { MeetingService } from '../meeting/MeetingService.js';
+import { originalKey, pageKey } from './FileRepository.js';
+import type { FileService } from './FileService.js';
+
+const fileParams = meetingIdParams.extend({ fileId: z.string().regex(/^f_[a-f0-9]{16}$/, 'is not a file id') });
+const pageParams = fileParams.extend({ page: z.coerce.number().int().min(1).max(10_000) });
+const tokenQuery = z.object({ token: z.string().max(4096).optional() });
+const fileInfo = z.object({
+  id: z.string(),
+  meetingId: z.string(),
+  name: z.string(),
+  type: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  status: z.enum(['uploaded', 'converting', 'ready', 'partial', 'failed']),
+  pages: z.array(z.number()),
+  missingPages: z.array(z.number()),
+  pageCount: z.number(),
+  progress: z.number(),
+  error: z.string().optional(),
+  uploadedBy: z.string().nullable(),
+  convertedBy: z.string().optional(),
+  createdAt: z.number(),
+});
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 415: problem };
+
+/** Decks and files of a meeting: upload (multipart), list, download, page images, delete. */
+export function fileRoutes(app: FastifyInstance, files: FileService, meetings: MeetingService, auth: ApiAuth): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/v1/meetings/:meetingId/files',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Upload a deck (multipart/form-data, field "file"): PDF, PPTX, ODP or PPT, checked by content; conversion to page images is queued',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        consumes: ['multipart/form-data'],
+        params: meetingIdParams,
+        response: { 201: fileInfo, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = await auth.caller(request, request.params.meetingId);
+      if (caller.kind === 'participant' && caller.claims.grants.present === false) throw new AppError('forbidden', 'you may not upload decks');
+      await meetings.get(request.params.meetingId);
+      if (!request.isMultipart()) throw new AppError('bad_request', 'send the file as multipart/form-data in the field "file"');
+      const part = await request.file();
+      if (!part) throw new AppError('bad_request', 'no file in the upload');
+      try {
+        const file = await files.upload(request.params.meetingId, {
+          name: part.filename,
+          stream: part.file,
+          uploadedBy: caller.kind === 'participant' ? caller.claims.sub : null,
+        });
+        return reply.code(201).send(file);
+      } catch (error) {
+        // A refusal can come before the client has sent the whole body: close the connection
+        // rather than leave unread bytes in front of its next request.
+        void reply.header('connection', 'close');
+        throw error;
+      }
+    },
+  );
+
+  r.get(
+    '/v1/meetings/:meetingId/files',
+    { schema: { tags: ['files'], summary: "The meeting's files", params: meetingIdParams, querystring: tokenQuery, response: { 200: z.object({ files: z.array(fileInfo) }), ...errors } } },
+    async (request) => {
+      await auth.caller(request, request.params.meetingId);
+      return { files: await files.repo.list(request.params.meetingId) };
+    },
+  );
+
+  r.get(
+    '/v1/meetings/:meetingId/files/:fileId',
+    { schema: { tags: ['files'], summary: 'A file: its status, conversion progress and pages', params: fileParams, querystring: tokenQuery, response: { 200: fileInfo, ...errors } } },
+    async (request) => {
+      await auth.caller(request, request.params.meetingId);
+      return files.get(request.params.meetingId, request.params.fileId);
+    },
+  );
+
+  r.get(
+    '/v1/meetings/:meetingId/files/:fileId/download',
+    { schema: { tags: ['files'], summary: 'The original file (token of this meeting, as Bearer or ?token=)', params: fileParams, querystring: tokenQuery } },
+    async (request, reply) => {
+      await auth.caller(request, request.params.meetingId);
+      const file = await files.get(request.params.meetingId, request.params.fileId);
+      void reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+        .header('x-content-sha256', file.sha256)
+        .header('cache-control', 'private, no-store');
+      return reply.send(files.storage.read(originalKey(file)));
+    },
+  );
+
+  r.get(
+    '/v1/meetings/:meetingId/files/:fileId/pages/:page',
+    { schema: { tags: ['files'], summary: 'One page of a converted deck as PNG', params: pageParams, querystring: tokenQuery } },
+    async (request, reply) => {
+      await auth.caller(request, request.params.meetingId);
+      const file = await files.get(request.params.meetingId, request.params.fileId);
+      if (!file.pages.includes(request.params.page)) {
+        throw new AppError('not_found', file.missingPages.includes(request.params.page) ? `page ${request.params.page} could not be converted` : `no page ${request.params.page}`);
+      }
+      void reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=3600');
+      return reply.send(files.storage.read(pageKey(file, request.params.page)));
+    },
+  );
+
+  r.delete(
+    '/v1/meetings/:meetingId/files/:fileId',
+    { schema: { tags: ['files'], summary: 'Delete a file (its uploader, a host, or the API key)', params: fileParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      const caller = await auth.caller(request, request.params.meetingId);
+      const file = await files.get(request.params.meetingId, request.params.fileId);
+      if (caller.kind === 'participant' && !caller.claims.grants.moderate && caller.claims.sub !== file.uploadedBy) {
+        throw new AppError('forbidden', 'only its uploader or a host may delete a file');
+      }
+      await files.delete(request.params.meetingId, request.params.fileId);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import type { RoleContext } from '../common/role.js';
+import { meetingServices } from '../meeting/services.js';
+import { BullMqQueue } from './BullMqQueue.js';
+import type { ConversionQueue } from './ConversionQueue.js';
+import { DiskStorage } from './DiskStorage.js';
+import { FileRepository } from './FileRepository.js';
+import { FileService } from './FileService.js';
+import { InProcessQueue } from './InProcessQueue.js';
+import { PresentationService } from './PresentationService.js';
+
+export interface FileServices {
+  files: FileService;
+  presentations: PresentationService;
+  queue: ConversionQueue;
+}
+
+/** The files domain for this process: one queue client, one storage, built once. */
+export function fileServices(ctx: RoleContext): FileServices {
+  const cached = ctx.local.get('fileServices') as FileServices | undefined;
+  if (cached) return cached;
+  const { config, backends } = ctx;
+  const logger = ctx.logger.child({ tier: 'files' });
+  const meeting = meetingServices(ctx);
+  const limits = { attempts: config.FILES_CONVERT_ATTEMPTS, timeoutMs: config.FILES_CONVERT_TIMEOUT_MS, concurrency: config.FILES_WORKER_CONCURRENCY };
+  const queue: ConversionQueue = backends.redis
+    ? new BullMqQueue({ url: backends.redis.url, prefix: backends.redis.prefix }, { ...limits, workerName: config.nodeId, lockMs: config.FILES_JOB_LOCK_MS }, logger)
+    : new InProcessQueue(limits);
+  const repo = new FileRepository(backends.store);
+  const files = new FileService(
+    repo,
+    new DiskStorage(config.FILES_DIR),
+    queue,
+    meeting.events,
+    { maxBytes: config.FILES_MAX_BYTES, quotaBytes: config.FILES_QUOTA_BYTES, convertTimeoutMs: config.FILES_CONVERT_TIMEOUT_MS, workerId: config.nodeId },
+    logger,
+  );
+  const services: FileServices = { files, presentations: new PresentationService(meeting.repo, repo, meeting.events), queue };
+  ctx.local.set('fileServices', services);
+  return services;
+}

@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+
+export const presentPage: Handler<'presentPage'> = async (ctx, { page }) => ({
+  presentation: await ctx.files.presentations.turn(await ctx.seat(), page),
+});

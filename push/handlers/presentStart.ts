@@ -1,0 +1,6 @@
+import type { Handler } from './Handler.js';
+
+
+export const presentStart: Handler<'presentStart'> = async (ctx, { fileId, page }) => ({
+  presentation: await ctx.files.presentations.start(await ctx.seat(), fileId, page),
+});

@@ -1,0 +1,7 @@
+import type { Handler } from './Handler.js';
+
+
+export const presentStop: Handler<'presentStop'> = async (ctx) => {
+  await ctx.files.presentations.stop(await ctx.seat());
+  return {};
+};

@@ -1,0 +1,277 @@
+import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.js';
+import type { FileInfo } from '../common/protocol.js';
+import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.js';
+import { Cluster } from './support/cluster.js';
+import { makeDecks } from './support/decks.js';
+import { api, createMeeting, type RunningServer, startServer } from './support/server.js';
+
+const decks = makeDecks(3);
+
+async function joinToken(base: string, meetingId: string, name = 'Presenter'): Promise<string> {
+  return (await api<{ token: string }>(base, 'POST', `/v1/meetings/${meetingId}/join`, { name })).body.token;
+}
+
+async function upload(base: string, meetingId: string, token: string | null, name: string, data: Buffer): Promise<{ status: number; body: FileInfo & { code?: string; detail?: string } }> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(data)]), name);
+  const res = await fetch(`${base}/v1/meetings/${meetingId}/files`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {}, body: form });
+  return { status: res.status, body: (await res.json()) as FileInfo & { code?: string; detail?: string } };
+}
+
+async function fileWhen(base: string, meetingId: string, fileId: string, token: string, done: (f: FileInfo) => boolean, timeoutMs = 60_000): Promise<FileInfo> {
+  return waitFor(
+    async () => {
+      const { body } = await api<FileInfo>(base, 'GET', `/v1/meetings/${meetingId}/files/${fileId}`, undefined, { authorization: `Bearer ${token}` });
+      return done(body) ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `file ${fileId}` },
+  );
+}
+
+/** Every file under `dir`, for checking that refusals leave nothing behind. */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of (() => {
+      try {
+        return readdirSync(d);
+      } catch {
+        return [];
+      }
+    })()) {
+      const full = path.join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out.push(full);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A small zip whose one entry expands to `size` bytes of zeros, with PPTX's markers. */
+function zipBomb(size: number): Buffer {
+  const entries = [
+    { name: '[Content_Types].xml', data: Buffer.from('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>') },
+    { name: 'ppt/presentation.xml', data: Buffer.alloc(size) },
+  ];
+  const local: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const compressed = deflateRawSync(e.data, { level: 9 });
+    const name = Buffer.from(e.name);
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(8, 8);
+    header.writeUInt32LE(0, 14);
+    header.writeUInt32LE(compressed.length, 18);
+    header.writeUInt32LE(e.data.length, 22);
+    header.writeUInt16LE(name.length, 26);
+    local.push(header, name, compressed);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(20, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt16LE(8, 10);
+    c.writeUInt32LE(compressed.length, 20);
+    c.writeUInt32LE(e.data.length, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE(offset, 42);
+    central.push(c, name);
+    offset += 30 + name.length + compressed.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, cd, end]);
+}
+
+describe('files and slides', () => {
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'convene-files-'));
+  let server: RunningServer;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    server = await startServer({
+      port: 3501,
+      env: { MEDIA_WORKERS: '1', MEDIA_PORT_BASE: '47500', MEDIA_RTC_MIN_PORT: '47510', MEDIA_RTC_MAX_PORT: '47600', FILES_DIR: filesDir, FILES_MAX_BYTES: String(5 * 1024 * 1024) },
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('converts a real PPTX and a real PDF into page images, served only with a token', async () => {
+    const meeting = await createMeeting(server.url);
+    const token = await joinToken(server.url, meeting.id);
+    for (const [name, data] of [
+      ['Quarterly review.pptx', decks.pptx],
+      ['Roadmap.pdf', decks.pdf],
+    ] as const) {
+      const created = await upload(server.url, meeting.id, token, name, data);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.type).toBe(name.endsWith('.pdf') ? 'pdf' : 'pptx');
+      const file = await fileWhen(server.url, meeting.id, created.body.id, token, (f) => f.status === 'ready' || f.status === 'failed');
+      expect(file.status, file.error).toBe('ready');
+      expect(file.pages).toEqual([1, 2, 3]);
+      const page = await fetch(`${server.url}/v1/meetings/${meeting.id}/files/${file.id}/pages/2?token=${token}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await page.arrayBuffer()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect((await fetch(`${server.url}/v1/meetings/${meeting.id}/files/${file.id}/pages/2`)).status).toBe(401);
+      const other = await createMeeting(server.url);
+      const stranger = await fetch(`${server.url}/v1/meetings/${meeting.id}/files/${file.id}/pages/2?token=${await joinToken(server.url, other.id)}`);
+      expect(stranger.status).toBe(403);
+      const original = await fetch(`${server.url}/v1/meetings/${meeting.id}/files/${file.id}/download`, { headers: { authorization: `Bearer ${token}` } });
+      expect(Buffer.from(await original.arrayBuffer()).equals(data)).toBe(true);
+    }
+  });
+
+  it('turns pages for everyone within a second, and a late joiner lands on the current page', async () => {
+    const meeting = await createMeeting(server.url);
+    const presenter = await joinInBrowser(browser.browser, server.url, meeting.id, 'Presenter', '&nomedia=1');
+    const viewer = await joinInBrowser(browser.browser, server.url, meeting.id, 'Viewer', '&nomedia=1');
+    const token = await presenter.evaluate(() => window.convene!.token);
+    const created = await upload(server.url, meeting.id, token, 'deck.pptx', decks.pptx);
+    await fileWhen(server.url, meeting.id, created.body.id, token, (f) => f.status === 'ready');
+    await viewer.evaluate(() => {
+      const w = window as unknown as { turns: Array<{ page: number; at: number }> };
+      w.turns = [];
+      window.convene!.on('presentation', (p) => w.turns.push({ page: p?.page ?? 0, at: Date.now() }));
+    });
+    await presenter.evaluate((id) => window.convene!.present(id, 1), created.body.id);
+    await viewer.waitForSelector('#stage:not([hidden]) img[data-page="1"]');
+    for (const page of [2, 3, 2]) {
+      const sentAt = await presenter.evaluate(async (p) => {
+        const at = Date.now();
+        await window.convene!.turnPage(p);
+        return at;
+      }, page);
+      await viewer.waitForFunction((p) => document.querySelector<HTMLImageElement>('#slide')?.dataset.page === String(p), page, { timeout: 1000 });
+      const seen = await viewer.evaluate((p) => (window as unknown as { turns: Array<{ page: number; at: number }> }).turns.filter((t) => t.page === p).at(-1)!.at, page);
+      expect(seen - sentAt).toBeLessThan(1000);
+      // The image itself loaded (a real PNG through the token-scoped URL).
+      await viewer.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('#slide');
+        return img?.complete && (img.naturalWidth ?? 0) > 0;
+      });
+    }
+    const late = await joinInBrowser(browser.browser, server.url, meeting.id, 'Late', '&nomedia=1');
+    await late.waitForSelector('#stage:not([hidden]) img[data-page="2"]', { timeout: 5000 });
+    for (const page of [presenter, viewer, late]) await page.context().close();
+  });
+
+  describe('bad input is refused clearly and leaves nothing on disk', () => {
+    let meetingId: string;
+    let token: string;
+    beforeAll(async () => {
+      meetingId = (await createMeeting(server.url)).id;
+      token = await joinToken(server.url, meetingId);
+    });
+    const onDisk = () => filesUnder(path.join(filesDir, 'meetings', meetingId));
+
+    it('refuses an oversized upload', async () => {
+      const res = await upload(server.url, meetingId, token, 'huge.pdf', Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(6 * 1024 * 1024, 0x20)]));
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('payload_too_large');
+      expect(onDisk()).toEqual([]);
+    });
+
+    it('refuses a disguised executable named .pptx', async () => {
+      const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(4096, 1)]);
+      const res = await upload(server.url, meetingId, token, 'slides.pptx', elf);
+      expect(res.status).toBe(415);
+      expect(res.body.code).toBe('unsupported_media_type');
+      const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0x80, 0, 0, 0]), Buffer.alloc(64), Buffer.from('PE\0\0'), Buffer.alloc(2048)]);
+      expect((await upload(server.url, meetingId, token, 'deck.pptx', exe)).status).toBe(415);
+      expect(onDisk()).toEqual([]);
+    });
+
+    it('refuses a zip bomb posing as PPTX', async () => {
+      const bomb = zipBomb(400 * 1024 * 1024);
+      expect(bomb.length).toBeLessThan(1024 * 1024);
+      const res = await upload(server.url, meetingId, token, 'bomb.pptx', bomb);
+      expect(res.status).toBe(413);
+      expect(res.body.detail).toMatch(/zip bomb/);
+      expect(onDisk()).toEqual([]);
+    });
+
+    it('refuses a path-traversal file name', async () => {
+      const res = await upload(server.url, meetingId, token, '../../../etc/evil.pdf', decks.pdf);
+      expect(res.status).toBe(400);
+      expect(res.body.detail).toMatch(/path/);
+      expect(onDisk()).toEqual([]);
+    });
+
+    it('fails a corrupt PDF cleanly and says so', async () => {
+      const res = await upload(server.url, meetingId, token, 'broken.pdf', Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage garbage\n'));
+      expect(res.status).toBe(201);
+      const file = await fileWhen(server.url, meetingId, res.body.id, token, (f) => f.status === 'failed' || f.status === 'ready');
+      expect(file.status).toBe('failed');
+      expect(file.error).toMatch(/PDF/);
+      expect(file.pages).toEqual([]);
+      // Only the upload itself remains (it can be downloaded or deleted), no page and no temporary file.
+      expect(onDisk().map((f) => path.basename(f))).toEqual(['original']);
+      expect((await fetch(`${server.url}/v1/meetings/${meetingId}/files/${file.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status).toBe(204);
+      expect(onDisk()).toEqual([]);
+    });
+  });
+});
+
+describe('conversion workers on Redis', () => {
+  const prefix = testPrefix('files');
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'convene-files-cluster-'));
+  const cluster = new Cluster({
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    JWT_SECRET: 'files-test-secret-long-enough-for-hs256',
+    FILES_DIR: filesDir,
+    FILES_JOB_LOCK_MS: '2000',
+  });
+
+  beforeAll(async () => {
+    await Promise.all([
+      cluster.start({ name: 'api-f', roles: 'api', port: 3511 }),
+      cluster.start({ name: 'files-1', roles: 'files', port: 3512 }),
+      cluster.start({ name: 'files-2', roles: 'files', port: 3513 }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster.stopAll();
+    const redis = new Redis(TEST_REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('retries a job whose worker was killed mid-job on another worker, which completes it', async () => {
+    const base = cluster.url('api-f');
+    const meeting = await createMeeting(base);
+    const token = await joinToken(base, meeting.id);
+    const created = await upload(base, meeting.id, token, 'deck.pptx', decks.pptx);
+    expect(created.status).toBe(201);
+    const converting = await fileWhen(base, meeting.id, created.body.id, token, (f) => f.status === 'converting' && f.convertedBy !== undefined, 20_000);
+    const victim = converting.convertedBy!;
+    cluster.kill(victim);
+    const done = await fileWhen(base, meeting.id, created.body.id, token, (f) => f.status === 'ready' || (f.status === 'failed' && f.convertedBy !== victim), 60_000);
+    expect(done.status, done.error).toBe('ready');
+    expect(done.convertedBy).not.toBe(victim);
+    expect(done.pages).toEqual([1, 2, 3]);
+  });
+});
