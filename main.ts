@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     if (error instanceof RedisUnavailableError) fail(error.message);
     throw error;
   });
-  if (!config.embedded && process.env.JWT_SECRET === undefined) {
+  if (!config.embedded && config.JWT_SECRET === undefined) {
     config.jwtSecret = await resolveSharedSecret(backends.store, 'jwt', config.jwtSecret);
   }
   if (config.API_KEY === undefined) logger.warn('API_KEY is not set; using the development key "dev-api-key"');

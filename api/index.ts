@@ -16,7 +16,9 @@ import { ApiAuth } from './auth.js';
 import { meetingRoutes } from './routes/meetings.js';
 import { participantRoutes } from './routes/participants.js';
 
-const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+// From api/ under tsx, from dist/api/ once compiled: the bundle is at the repository's web/dist.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WEB_DIST = [path.resolve(here, '../web/dist'), path.resolve(here, '../../web/dist')].find((p) => existsSync(p)) ?? path.resolve(here, '../web/dist');
 
 export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   const { http: app, config } = ctx;

@@ -1,20 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import wrtc from '@roamhq/wrtc';
 import type { ConveneClient, RemoteTrack } from '../sdk/ConveneClient.js';
 
-// mediasoup-client looks for the WebRTC classes on globalThis, so they must be there before
-// the SDK (and mediasoup-client with it) is first evaluated; hence the dynamic import below.
-Object.assign(globalThis, {
-  RTCPeerConnection: wrtc.RTCPeerConnection,
-  RTCSessionDescription: wrtc.RTCSessionDescription,
-  RTCIceCandidate: wrtc.RTCIceCandidate,
-  MediaStream: wrtc.MediaStream,
-  MediaStreamTrack: wrtc.MediaStreamTrack,
-  RTCRtpSender: wrtc.RTCRtpSender,
-  RTCRtpReceiver: wrtc.RTCRtpReceiver,
-  RTCRtpTransceiver: wrtc.RTCRtpTransceiver,
-});
-const { ConveneClient: Client } = await import('../sdk/ConveneClient.js');
+import { ConveneClient as Client, wrtc } from '../sdk/node.js';
 
 const SAMPLE_RATE = 48_000;
 const FRAME_MS = 10;

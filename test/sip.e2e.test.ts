@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../common/testing.js';
 import { startCapture } from './sip/capture.js';
 import { analyseG711, toneLevel } from './sip/capture.js';
+import { startFakeUas } from './sip/fakeUas.js';
 import { writeDtmfPcap, writeTonePcap } from './sip/pcap.js';
 import { buildInvite, flood, freeMediaPort, runSipp, sendRawSip } from './sip/sipp.js';
 import { startTestBot, type TestBot } from './support/bots.js';
@@ -221,5 +222,30 @@ describe('telephone participants through the SIP gateway', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const after = await runSipp({ scenario: 'uac-pin', service: meeting.pin, mediaPort: await freeMediaPort(), pcaps: { 'audio.pcap': tonePcap(1000, 1500) }, keys: { audio_ms: '1500' } });
     expect(after.code, after.errors).toBe(0);
+  });
+
+  it('dials out for a host: the callee joins the meeting, hears it, and leaves on hanging up', async () => {
+    const meeting = await createMeeting(server.url);
+    const bot = await startTestBot({ baseUrl: server.url, meetingId: meeting.id, name: 'Host side', toneHz: 440 });
+    const phone = await startFakeUas();
+    try {
+      const refused = await api(server.url, 'POST', `/v1/meetings/${meeting.id}/dial`, { uri: `sip:+15550001@127.0.0.1:${phone.port}` });
+      expect(refused.status).toBe(401);
+      const dialed = await api<{ callId: string }>(server.url, 'POST', `/v1/meetings/${meeting.id}/dial`, { uri: `sip:+15550001@127.0.0.1:${phone.port}` }, { 'x-api-key': 'dev-api-key' });
+      expect(dialed.status).toBe(202);
+      const callee = await waitFor(async () => (await participants(meeting.id)).find((p) => p.kind === 'phone'), { timeoutMs: 10_000, what: 'the callee in the meeting' });
+      expect(callee.name).toBe('Phone •••0001');
+      const call = phone.calls.get(dialed.body.callId)!;
+      // The callee talks and the meeting hears it; it hears the meeting's tone.
+      const talking = phone.sendTone(call.callId, { frequency: 1000, durationMs: 3000, codec: 'PCMU' });
+      await waitFor(async () => (await bot.levelFrom(callee.id)) > 0.05, { timeoutMs: 8000, what: 'the callee heard in the meeting' });
+      await talking;
+      await waitFor(() => phone.rtp.length > 50, { what: 'the meeting heard by the callee' });
+      phone.bye(call.callId);
+      await waitFor(async () => !(await participants(meeting.id)).some((p) => p.kind === 'phone'), { what: 'the callee gone' });
+    } finally {
+      await phone.close();
+      await bot.stop();
+    }
   });
 });
