@@ -311,13 +311,14 @@ export class MediaNode {
     const room = this.#room(meetingId);
     const media = room.participant(participantId);
     const { id: transportId, ip, port } = await this.createPlainTransport({ meetingId, participantId, comedia: true });
-    if (!room.mix) {
-      const mix = new MeetingMix(room, this.#audioMixer(), this.options.listenIp);
+    let mix = room.mix;
+    if (!mix) {
+      mix = new MeetingMix(room, this.#audioMixer(), this.options.listenIp);
       room.mix = mix;
       await mix.start();
     }
     const payloadType = codec === 'PCMU' ? 0 : codec === 'PCMA' ? 8 : 111;
-    await room.mix.addOutput({ participantId: media.participantId, codec, payloadType, ssrc: (Math.random() * 0xffffffff) >>> 0, dest: sendTo });
+    await mix.addOutput({ participantId: media.participantId, codec, payloadType, ssrc: (Math.random() * 0xffffffff) >>> 0, dest: sendTo });
     return { transportId, ip, port, payloadType };
   }
 

@@ -221,8 +221,7 @@ export class MediaRoom {
     media.close();
     media.slot.participants--;
     this.participants.delete(participantId);
-    this.mix?.removeOutput(participantId);
-    if (this.mix && this.mix.outputs === 0) {
+    if (this.mix?.removeOutput(participantId) && this.mix.outputs === 0) {
       // No phone leg left: the mix stops, and with it all its work.
       this.mix.close();
       this.mix = undefined;

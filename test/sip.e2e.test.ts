@@ -234,7 +234,7 @@ describe('telephone participants through the SIP gateway', () => {
       const dialed = await api<{ callId: string }>(server.url, 'POST', `/v1/meetings/${meeting.id}/dial`, { uri: `sip:+15550001@127.0.0.1:${phone.port}` }, { 'x-api-key': 'dev-api-key' });
       expect(dialed.status).toBe(202);
       const callee = await waitFor(async () => (await participants(meeting.id)).find((p) => p.kind === 'phone'), { timeoutMs: 10_000, what: 'the callee in the meeting' });
-      expect(callee.name).toBe('Phone •••0001');
+      expect(callee.name).toMatch(/^Phone •+0001$/);
       const call = phone.calls.get(dialed.body.callId)!;
       // The callee talks and the meeting hears it; it hears the meeting's tone.
       const talking = phone.sendTone(call.callId, { frequency: 1000, durationMs: 3000, codec: 'PCMU' });

@@ -68,9 +68,11 @@ export class MeetingMix {
     });
   }
 
-  removeOutput(participantId: string): void {
-    if (!this.#outputs.delete(participantId)) return;
+  /** Whether the participant had an output here. */
+  removeOutput(participantId: string): boolean {
+    if (!this.#outputs.delete(participantId)) return false;
     void this.mixer.send({ type: 'removeOutput', mixId: this.room.meetingId, outputId: participantId });
+    return true;
   }
 
   close(): void {
