@@ -1,6 +1,8 @@
-// Saves docs/img/call.png: the web client in a two-person call. Run: npx tsx web/screenshot.ts
+// Saves docs/img/call.png (a two-person call) and docs/img/slides.png (a deck being presented)
+// from the web client. Run: npx tsx web/screenshot.ts
 import { waitFor } from '../common/testing.js';
 import { joinInBrowser, launchBrowser } from '../test/support/browser.js';
+import { makeDecks } from '../test/support/decks.js';
 import { createMeeting, startServer } from '../test/support/server.js';
 
 const server = await startServer({ port: 3199, env: { MEDIA_WORKERS: '1', MEDIA_PORT_BASE: '46900', MEDIA_RTC_MIN_PORT: '46910', MEDIA_RTC_MAX_PORT: '46990' } });
@@ -16,6 +18,21 @@ try {
   await new Promise((r) => setTimeout(r, 1500));
   await alice.screenshot({ path: 'docs/img/call.png' });
   console.log('saved docs/img/call.png');
+
+  // Bob presents a deck; Alice's view shows the slide stage.
+  const { pptx } = makeDecks(3);
+  await bob.evaluate(async (bytes) => {
+    const client = window.convene!;
+    const file = await client.uploadFile(new Blob([new Uint8Array(bytes)]), 'Design review.pptx');
+    await new Promise<void>((resolve) => client.on('fileUpdated', (f) => f.id === file.id && f.status === 'ready' && resolve()));
+    await client.present(file.id, 2);
+  }, [...pptx]);
+  await alice.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>('#slide');
+    return img?.dataset.page === '2' && img.complete && img.naturalWidth > 0;
+  });
+  await alice.screenshot({ path: 'docs/img/slides.png' });
+  console.log('saved docs/img/slides.png');
 } finally {
   await browser.close();
   await server.stop();
