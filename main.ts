@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBackends, resolveSharedSecret } from './common/backends.js';
 import { type Config, ConfigError, loadConfig } from './common/config.js';
 import { createHttpServer } from './common/http.js';
+import { LiveConfig } from './common/LiveConfig.js';
 import { createLogger } from './common/logger.js';
 import { RedisUnavailableError } from './common/redis.js';
 import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.js';
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const http = createHttpServer(logger, { trustProxy: config.TRUST_PROXY });
-  const ctx: RoleContext = { config, logger, backends, http, metrics, local: new Map() };
+  const live = new LiveConfig(config, backends.store, backends.bus, logger);
+  await live.start();
+  const ctx: RoleContext = { config, logger, backends, http, metrics, live, local: new Map() };
 
   const running: RunningRole[] = [];
   const shutdown = async (signal: string) => {

@@ -13,6 +13,7 @@ import { fileServices } from '../files/services.js';
 import { GatewayClient } from '../gateway-sip/GatewayClient.js';
 import { meetingServices } from '../meeting/services.js';
 import { ApiAuth } from './auth.js';
+import { adminRoutes } from './routes/admin.js';
 import { meetingRoutes } from './routes/meetings.js';
 import { participantRoutes } from './routes/participants.js';
 
@@ -44,9 +45,10 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
   await app.register(async (scope) => {
-    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
+    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
     participantRoutes(scope, services, auth);
     fileRoutes(scope, fileServices(ctx).files, services.meetings, auth);
+    adminRoutes(scope, ctx.live, auth);
   });
 
   // The reference web client: built by `npm run build:web`, served without any CDN.

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
+import type { LiveConfig } from './LiveConfig.js';
 import type { Logger } from './logger.js';
 
 export const ROLE_NAMES = ['api', 'meeting', 'push', 'media', 'files', 'gateway-sip'] as const;
@@ -14,6 +15,8 @@ export interface RoleContext {
   backends: Backends;
   http: FastifyInstance;
   metrics: Registry;
+  /** The config centre: live settings pushed to every process. */
+  live: LiveConfig;
   /** In-process services roles publish for each other (the embedded media node, say). */
   local: Map<string, unknown>;
 }

@@ -31,7 +31,16 @@ export function fileServices(ctx: RoleContext): FileServices {
     new DiskStorage(config.FILES_DIR),
     queue,
     meeting.events,
-    { maxBytes: config.FILES_MAX_BYTES, quotaBytes: config.FILES_QUOTA_BYTES, convertTimeoutMs: config.FILES_CONVERT_TIMEOUT_MS, workerId: config.nodeId },
+    {
+      get maxBytes() {
+        return config.FILES_MAX_BYTES;
+      },
+      get quotaBytes() {
+        return config.FILES_QUOTA_BYTES;
+      },
+      convertTimeoutMs: config.FILES_CONVERT_TIMEOUT_MS,
+      workerId: config.nodeId,
+    },
     logger,
   );
   const services: FileServices = { files, presentations: new PresentationService(meeting.repo, repo, meeting.events), queue };

@@ -20,7 +20,9 @@ export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
       listenIp: config.SIP_LISTEN_IP,
       announcedAddress: config.SIP_ANNOUNCED_ADDRESS,
       sipPort: config.SIP_PORT,
-      rtpTimeoutMs: config.SIP_RTP_TIMEOUT_MS,
+      get rtpTimeoutMs() {
+        return config.SIP_RTP_TIMEOUT_MS;
+      },
       maxCalls: config.SIP_MAX_CALLS,
       inviteRate: config.SIP_INVITE_RATE,
       ivrTries: config.SIP_IVR_TRIES,

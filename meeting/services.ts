@@ -39,7 +39,15 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
     events,
     media,
     tokens,
-    { publicUrl: config.publicUrl, joinTokenTtlS: config.JOIN_TOKEN_TTL_S, chatMaxLength: config.CHAT_MAX_LENGTH, endedRetentionMs: ENDED_RETENTION_MS },
+    {
+      publicUrl: config.publicUrl,
+      joinTokenTtlS: config.JOIN_TOKEN_TTL_S,
+      // Read when used: the config centre may change it on a running process.
+      get chatMaxLength() {
+        return config.CHAT_MAX_LENGTH;
+      },
+      endedRetentionMs: ENDED_RETENTION_MS,
+    },
     logger,
   );
   const placement = new MediaPlacement(new NodeRegistry<MediaLoad>(backends.store, 'media'), STRATEGIES[config.PLACEMENT_STRATEGY]!);
@@ -50,7 +58,13 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
     media,
     placement,
     tokens,
-    { reconnectGraceMs: config.RECONNECT_GRACE_MS, sessionTokenTtlS: 24 * 3600, endedRetentionMs: ENDED_RETENTION_MS },
+    {
+      get reconnectGraceMs() {
+        return config.RECONNECT_GRACE_MS;
+      },
+      sessionTokenTtlS: 24 * 3600,
+      endedRetentionMs: ENDED_RETENTION_MS,
+    },
     logger,
   );
   const publications = new PublicationService(repo, events, media);

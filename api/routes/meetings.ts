@@ -13,7 +13,7 @@ export function meetingRoutes(
   app: FastifyInstance,
   services: MeetingServices,
   auth: ApiAuth,
-  options: { publicUrl: string; joinRateLimit: number; gateways: GatewayClient },
+  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayClient },
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -82,7 +82,7 @@ export function meetingRoutes(
   r.post(
     '/v1/meetings/:meetingId/join',
     {
-      config: { rateLimit: { max: options.joinRateLimit, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: () => options.joinRateLimit(), timeWindow: '1 minute' } },
       schema: {
         tags: ['meetings'],
         summary: 'Get a join token for the meeting link; then connect socket.io with it',

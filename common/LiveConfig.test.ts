@@ -1,0 +1,43 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createBackends } from './backends.js';
+import { loadConfig } from './config.js';
+import { LiveConfig } from './LiveConfig.js';
+import { TEST_REDIS_URL, testPrefix, waitFor } from './testing.js';
+
+describe.each([
+  ['memory', undefined],
+  ['redis', TEST_REDIS_URL],
+])('LiveConfig (%s)', (_name, redisUrl) => {
+  it('pushes a change to every process and to processes started later', async () => {
+    const prefix = testPrefix('live');
+    const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, NODE_ID: 'a' };
+    const backendsA = await createBackends(loadConfig(env));
+    // In the embedded mode there is one process: B shares A's backends.
+    const backendsB = redisUrl ? await createBackends(loadConfig({ ...env, NODE_ID: 'b' })) : backendsA;
+    const configA = loadConfig(env);
+    const configB = loadConfig(env);
+    const logger = pino({ level: 'silent' });
+    const a = new LiveConfig(configA, backendsA.store, backendsA.bus, logger);
+    const b = new LiveConfig(configB, backendsB.store, backendsB.bus, logger);
+    await a.start();
+    await b.start();
+    expect(configB.CHAT_MAX_LENGTH).toBe(2000);
+    expect(await a.change({ CHAT_MAX_LENGTH: 500, RECONNECT_GRACE_MS: 10_000 })).toEqual({ CHAT_MAX_LENGTH: 500, RECONNECT_GRACE_MS: 10_000 });
+    await waitFor(() => configB.CHAT_MAX_LENGTH === 500 && configA.CHAT_MAX_LENGTH === 500, { what: 'the change everywhere' });
+    expect(configB.RECONNECT_GRACE_MS).toBe(10_000);
+    const late = loadConfig(env);
+    const c = new LiveConfig(late, backendsB.store, backendsB.bus, logger);
+    await c.start();
+    expect(late.CHAT_MAX_LENGTH).toBe(500);
+    await expect(a.change({ CHAT_MAX_LENGTH: -1 })).rejects.toThrow();
+    await expect(a.change({ PORT: 1 })).rejects.toThrow();
+    for (const live of [a, b, c]) await live.stop();
+    if (redisUrl && backendsA.redis) {
+      const keys = await backendsA.redis.client.keys(`${prefix}*`);
+      if (keys.length) await backendsA.redis.client.del(...keys);
+    }
+    await backendsA.close();
+    if (backendsB !== backendsA) await backendsB.close();
+  });
+});
