@@ -354,7 +354,7 @@ export class MediaNode {
   }> {
     const room = this.#room(meetingId);
     const pipe = room.pipes.get(pipeId);
-    if (!pipe || pipe.direction !== 'export') throw new AppError('not_found', `pipe ${pipeId} does not exist`);
+    if (pipe?.direction !== 'export') throw new AppError('not_found', `pipe ${pipeId} does not exist`);
     const entry = room.producers.get(producerId);
     if (!entry) throw new AppError('not_found', `producer ${producerId} does not exist`);
     await room.ensureInSlot(entry, room.primary);

@@ -200,7 +200,7 @@ function tick(): void {
 }
 
 function clamp(v: number): number {
-  return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  return Math.min(32767, Math.max(-32768, v));
 }
 
 // A self-correcting clock: setInterval drifts under load, and a mixer must keep real time.
