@@ -538,14 +538,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   async #ensureSendTransport(): Promise<ms.Transport> {
     if (this.#sendTransport && !this.#sendTransport.closed) return this.#sendTransport;
-    const options = await this.request('createTransport', { direction: 'send' });
-    const transport = this.#device!.createSendTransport({
-      id: options.id,
-      iceParameters: options.iceParameters as ms.IceParameters,
-      iceCandidates: options.iceCandidates as ms.IceCandidate[],
-      dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
-    });
-    this.#wireTransport(transport);
+    const transport = await this.#createTransport('send');
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       this.request('produce', {
         transportId: transport.id,
@@ -565,20 +558,27 @@ export class ConveneClient extends Emitter<ClientEvents> {
   async #ensureRecvTransport(): Promise<ms.Transport> {
     if (this.#recvTransport && !this.#recvTransport.closed) return this.#recvTransport;
     this.#recvPending ??= (async () => {
-      const options = await this.request('createTransport', { direction: 'recv' });
-      const transport = this.#device!.createRecvTransport({
-        id: options.id,
-        iceParameters: options.iceParameters as ms.IceParameters,
-        iceCandidates: options.iceCandidates as ms.IceCandidate[],
-        dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
-      });
-      this.#wireTransport(transport);
+      const transport = await this.#createTransport('recv');
       this.#recvTransport = transport;
       return transport;
     })().finally(() => {
       this.#recvPending = undefined;
     });
     return this.#recvPending;
+  }
+
+  /** A transport made on the server, mirrored by mediasoup-client, with connection handling. */
+  async #createTransport(direction: 'send' | 'recv'): Promise<ms.Transport> {
+    const options = await this.request('createTransport', { direction });
+    const params = {
+      id: options.id,
+      iceParameters: options.iceParameters as ms.IceParameters,
+      iceCandidates: options.iceCandidates as ms.IceCandidate[],
+      dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
+    };
+    const transport = direction === 'send' ? this.#device!.createSendTransport(params) : this.#device!.createRecvTransport(params);
+    this.#wireTransport(transport);
+    return transport;
   }
 
   #wireTransport(transport: ms.Transport): void {

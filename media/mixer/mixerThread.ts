@@ -28,13 +28,8 @@ interface Input {
   frame: Int16Array | null;
 }
 
-interface Output {
-  outputId: string;
-  excludeParticipantId: string;
-  codec: OutputCodec;
-  payloadType: number;
-  ssrc: number;
-  dest: { ip: string; port: number };
+/** An output as added, plus the state of its RTP stream and encoder. */
+interface Output extends Omit<Extract<MixerCommand, { type: 'addOutput' }>, 'type' | 'mixId'> {
   seq: number;
   timestamp: number;
   downsampler: Downsampler48to8;
