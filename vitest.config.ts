@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     // Media and browser tests bind fixed ports and spawn workers; running files one at a time
     // keeps a 2-core CI machine from oversubscribing.
