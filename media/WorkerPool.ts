@@ -86,10 +86,22 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return total;
   }
 
+  /** Closes every worker and waits (up to 5 s) for their processes to be gone. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const slot of this.workers) slot.worker.close();
+    const exits = this.workers.map(
+      ({ worker }) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          worker.once('subprocessclose', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.close();
+        }),
+    );
     this.#slots.fill(undefined);
+    await Promise.all(exits);
   }
 
   async #spawn(index: number): Promise<PooledWorker> {
