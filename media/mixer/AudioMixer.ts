@@ -41,9 +41,16 @@ export class AudioMixer {
     });
   }
 
+  /** Asks the thread to stop between ticks; terminates it only if it does not within a second. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#worker?.terminate();
+    const worker = this.#worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'stop' } satisfies MixerCommand);
+    const timer = setTimeout(() => void worker.terminate(), 1000);
+    await exited;
+    clearTimeout(timer);
   }
 
   #start(): Promise<number> {

@@ -26,12 +26,18 @@ interface Input {
   decoder: OpusEncoder;
   /** This tick's decoded frame, or null when the input had nothing (silent). */
   frame: Int16Array | null;
+  /** The last real frame, for concealing a lost one. */
+  last: Int16Array | null;
+  /** Lost frames in a row, concealed by fading the last one out. */
+  lostRun: number;
 }
 
 /** An output as added, plus the state of its RTP stream and encoder. */
 interface Output extends Omit<Extract<MixerCommand, { type: 'addOutput' }>, 'type' | 'mixId'> {
   seq: number;
   timestamp: number;
+  /** Nothing was sent last tick: the next packet starts a talkspurt (marker bit). */
+  resuming: boolean;
   downsampler: Downsampler48to8;
   encoder?: OpusEncoder;
 }
@@ -47,7 +53,7 @@ const { listenIp = '127.0.0.1', port: preferredPort = 0 } = (workerData ?? {}) a
 const mixes = new Map<string, Mix>();
 const inputsBySsrc = new Map<number, Input>();
 const socket = dgram.createSocket('udp4');
-const stats = { ticks: 0, encodes: 0, lateTicks: 0 };
+const stats = { ticks: 0, encodes: 0, lateTicks: 0, droppedTicks: 0 };
 
 const post = (event: MixerEvent) => parentPort?.postMessage(event);
 
@@ -73,7 +79,15 @@ function mixFor(mixId: string): Mix {
 parentPort?.on('message', (command: MixerCommand) => {
   switch (command.type) {
     case 'addInput': {
-      const input: Input = { ssrc: command.ssrc, participantId: command.participantId, jitter: new JitterBuffer(), decoder: new OpusEncoder(48000, 1), frame: null };
+      const input: Input = {
+        ssrc: command.ssrc,
+        participantId: command.participantId,
+        jitter: new JitterBuffer(),
+        decoder: new OpusEncoder(48000, 1),
+        frame: null,
+        last: null,
+        lostRun: 0,
+      };
       mixFor(command.mixId).inputs.set(command.ssrc, input);
       inputsBySsrc.set(command.ssrc, input);
       break;
@@ -86,6 +100,7 @@ parentPort?.on('message', (command: MixerCommand) => {
       mixFor(command.mixId).outputs.set(command.outputId, {
         ...command,
         seq: Math.floor(Math.random() * 65535),
+        resuming: true,
         timestamp: Math.floor(Math.random() * 0xffffffff),
         downsampler: new Downsampler48to8(),
         encoder: command.codec === 'opus' ? new OpusEncoder(48000, 1) : undefined,
@@ -100,6 +115,9 @@ parentPort?.on('message', (command: MixerCommand) => {
       mixes.delete(command.mixId);
       break;
     }
+    case 'stop':
+      stop();
+      break;
     case 'stats': {
       let inputs = 0;
       let outputs = 0;
@@ -115,16 +133,33 @@ parentPort?.on('message', (command: MixerCommand) => {
   }
 });
 
+/**
+ * Packet-loss concealment: a lost frame is the last good one, each repeat at half the level.
+ * (The binding's libopus concealment, asked for with an empty packet, always makes 120 ms,
+ * four times the work of a frame, and puts the decoder 100 ms ahead of the stream.)
+ */
+function conceal(input: Input): Int16Array | null {
+  input.lostRun++;
+  if (!input.last || input.lostRun > 3) return null;
+  const gain = 0.5 ** input.lostRun;
+  return input.last.map((v) => v * gain);
+}
+
 function decodeTick(input: Input): void {
   const next = input.jitter.pop();
   input.frame = null;
   if (next === null) return;
+  if ('lost' in next) {
+    input.frame = conceal(input);
+    return;
+  }
   try {
-    // An empty packet asks libopus for packet-loss concealment.
-    const pcm = input.decoder.decode('lost' in next ? Buffer.alloc(0) : next.payload);
+    const pcm = input.decoder.decode(next.payload);
     input.frame = new Int16Array(pcm.buffer, pcm.byteOffset, Math.min(FRAME, pcm.length / 2));
+    input.last = input.frame;
+    input.lostRun = 0;
   } catch {
-    input.frame = null;
+    input.frame = conceal(input);
   }
 }
 
@@ -136,14 +171,35 @@ function encode(codec: OutputCodec, pcm48: Int16Array, state: { downsampler: Dow
 }
 
 function send(output: Output, payload: Buffer): void {
-  const packet = buildRtp({ payloadType: output.payloadType, sequenceNumber: output.seq, timestamp: output.timestamp >>> 0, ssrc: output.ssrc, payload });
+  const packet = buildRtp({
+    payloadType: output.payloadType,
+    sequenceNumber: output.seq,
+    timestamp: output.timestamp >>> 0,
+    ssrc: output.ssrc,
+    marker: output.resuming,
+    payload,
+  });
   output.seq = (output.seq + 1) & 0xffff;
-  output.timestamp = (output.timestamp + (output.codec === 'opus' ? FRAME : 160)) >>> 0;
+  output.resuming = false;
   socket.send(packet, output.dest.port, output.dest.ip);
+}
+
+/**
+ * The media clock runs whether or not a packet goes out (silence, dropped ticks), as RTP
+ * requires; what was not sent marks the next packet as the start of a talkspurt.
+ */
+function advanceClocks(ticks: number, sent: ReadonlySet<Output> = new Set()): void {
+  for (const mix of mixes.values()) {
+    for (const output of mix.outputs.values()) {
+      output.timestamp = (output.timestamp + ticks * (output.codec === 'opus' ? FRAME : 160)) >>> 0;
+      if (!sent.has(output)) output.resuming = true;
+    }
+  }
 }
 
 function tick(): void {
   stats.ticks++;
+  const sent = new Set<Output>();
   const total = new Int32Array(FRAME);
   const minus = new Int16Array(FRAME);
   for (const mix of mixes.values()) {
@@ -185,13 +241,16 @@ function tick(): void {
           sharedPayloads.set(output.codec, payload);
         }
         send(output, payload);
+        sent.add(output);
         continue;
       }
       const own = speaking.get(output.excludeParticipantId)!;
       for (let i = 0; i < FRAME; i++) minus[i] = clamp(total[i]! - (own[i] ?? 0));
       send(output, encode(output.codec, minus, output));
+      sent.add(output);
     }
   }
+  advanceClocks(1, sent);
 }
 
 function clamp(v: number): number {
@@ -201,9 +260,23 @@ function clamp(v: number): number {
 // A self-correcting clock: setInterval drifts under load, and a mixer must keep real time.
 const start = performance.now();
 let done = 0;
-setInterval(() => {
+const clock = setInterval(() => {
   const due = Math.floor((performance.now() - start) / 20);
-  if (due - done > 1) stats.lateTicks++;
-  for (let n = 0; n < Math.min(due - done, 5); n++) tick();
+  const owed = due - done;
+  if (owed > 1) stats.lateTicks++;
+  // After a stall, catch up at most 100 ms; older frames are dropped rather than sent late.
+  const run = Math.min(owed, 5);
+  for (let n = 0; n < run; n++) tick();
+  if (owed > run) {
+    stats.droppedTicks += owed - run;
+    advanceClocks(owed - run);
+  }
   done = due;
 }, 5);
+
+/** Stops cleanly between ticks, so no codec call is cut off (terminating mid-call aborts Node). */
+function stop(): void {
+  clearInterval(clock);
+  socket.close();
+  parentPort?.close();
+}

@@ -18,8 +18,10 @@ export type MixerCommand =
     }
   | { type: 'removeOutput'; mixId: string; outputId: string }
   | { type: 'removeMix'; mixId: string }
-  | { type: 'stats' };
+  | { type: 'stats' }
+  /** Ends the thread between ticks. */
+  | { type: 'stop' };
 
 export type MixerEvent =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; mixes: number; activeMixes: number; inputs: number; outputs: number; ticks: number; encodes: number; lateTicks: number };
+  | { type: 'stats'; mixes: number; activeMixes: number; inputs: number; outputs: number; ticks: number; encodes: number; lateTicks: number; droppedTicks: number };
