@@ -18,9 +18,9 @@
  * CAPACITY_PRODUCERS (speakers per process), CAPACITY_CASES ("1,2"), CAPACITY_NO_DOC=1
  * (print only), CAPACITY_DEBUG=1 (per-window details).
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { Redis } from 'ioredis';
 import { internalKeyFrom } from '../media/internalRoutes.js';
 import { type RunningServer, startServer } from '../test/support/server.js';
 import { type BotsReply, DELAY_BUCKET_US, type ReceiverRequest, type ReceiverSnapshot, type SendStream, type SenderRequest } from './rtp-bots.js';
+import { machine, revision, writeSection } from './report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/performance.md');
@@ -739,27 +740,7 @@ function table(r: CaseResult): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---:').join(' | ')} |`, ...r.steps.map((s) => stepRow(s, r.processes))].join('\n');
 }
 
-function machine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  let nproc = String(os.availableParallelism());
-  try {
-    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    // nproc missing: availableParallelism is the same figure
-  }
-  return `${nproc} CPUs (nproc), ${model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
-}
 
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} with uncommitted changes` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function ratioOf(results: CaseResult[]): number | undefined {
   const one = results.find((r) => r.processes === 1)?.capacity;
@@ -878,19 +859,6 @@ the cores computed above.
 `;
 }
 
-/** Replaces the section (up to the next `## `) or appends it; the rest of the file is kept as it is. */
-function writeDoc(body: string): void {
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Performance\n';
-  const start = current.search(/^## Consumer capacity[ \t]*$/m);
-  let next: string;
-  if (start === -1) next = `${current.trimEnd()}\n\n${body}`;
-  else {
-    const after = current.slice(start + 1).search(/^## /m);
-    const end = after === -1 ? current.length : start + 1 + after;
-    next = `${current.slice(0, start)}${body}${end < current.length ? `\n${current.slice(end)}` : ''}`;
-  }
-  writeFileSync(DOC, `${next.trimEnd()}\n`);
-}
 
 async function deleteKeys(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
@@ -932,7 +900,7 @@ async function main(): Promise<number> {
   console.log(`\nratio 2 : 1 = ${ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`} (goal ≥ 1.8×)`);
   if (results.some((r) => r.capacity === 0)) throw new Error('a case served no step under the loss limit');
   if (process.env.CAPACITY_NO_DOC !== '1') {
-    writeDoc(section(results));
+    writeSection('Consumer capacity', section(results));
     console.log(`wrote the "Consumer capacity" section of ${path.relative(process.cwd(), DOC)}`);
   }
   return 0;

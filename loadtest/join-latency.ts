@@ -1,13 +1,4 @@
-/**
- * Join latency benchmark: time from a bot asking to join (the HTTP join call) until the first
- * RTP from a participant already publishing reaches it. Starts its own server.
- *
- *   npx tsx loadtest/join-latency.ts
- *
- * Prints a table and writes the `## Join latency` section of docs/performance.md.
- */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createMeeting, type RunningServer, startServer } from '../test/support/server.js';
 import { type Bot, startBot } from './bot.js';
+import { machine, revision, writeSection } from './report.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/performance.md');
@@ -140,17 +132,6 @@ async function runCase(spec: CaseSpec): Promise<CaseResult> {
   }
 }
 
-function machine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  let nproc = String(os.availableParallelism());
-  try {
-    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    // nproc missing: availableParallelism is the same figure
-  }
-  return `${nproc} CPUs (nproc), ${model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
-}
 
 const ms = (value: number) => `${Math.round(value)}`;
 
@@ -168,15 +149,6 @@ function table(results: CaseResult[]): string {
   return rows.join('\n');
 }
 
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} with uncommitted changes` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function section(results: CaseResult[]): string {
   return `## Join latency
@@ -210,18 +182,6 @@ ${table(results)}
 `;
 }
 
-function writeDoc(body: string): void {
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Performance\n';
-  const start = current.search(/^## Join latency[ \t]*$/m);
-  let next: string;
-  if (start === -1) next = `${current.trimEnd()}\n\n${body}`;
-  else {
-    const after = current.slice(start + 1).search(/^## /m);
-    const end = after === -1 ? current.length : start + 1 + after;
-    next = `${current.slice(0, start)}${body}${end < current.length ? `\n${current.slice(end)}` : ''}`;
-  }
-  writeFileSync(DOC, `${next.trimEnd()}\n`);
-}
 
 async function main(): Promise<number> {
   const results: CaseResult[] = [];
@@ -229,7 +189,7 @@ async function main(): Promise<number> {
   console.log(table(results));
   for (const r of results) for (const failure of r.failures) console.error(`${r.name}: ${failure}`);
   if (results.some((r) => r.samples.length === 0)) throw new Error('a case produced no samples');
-  writeDoc(section(results));
+  writeSection('Join latency', section(results));
   console.log(`\nwrote the "Join latency" section of ${path.relative(process.cwd(), DOC)}`);
   return results.some((r) => r.failures.length > 0) ? 1 : 0;
 }
