@@ -30,12 +30,13 @@
  * The results go to the "## Audio mixing" section of docs/performance.md (unless --no-write).
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, } from 'node:fs';
 import os from 'node:os';
 import type { MixerCommand } from '../media/mixer/protocol.js';
 import { JanusClient, JanusProcess } from './janus-audiobridge.js';
 import type { BotSpec, BotsReply, BotsRequest, BotsSnapshot } from './mixer-bench-bots.js';
 import type { ConveneReply, ConveneRequest } from './mixer-bench-convene.js';
+import { revision, writeSection } from './report.js';
 
 const ROOM_SIZE = 10;
 const SPEAKERS_TYPICAL = 3;
@@ -544,15 +545,6 @@ function fmtCap(c: Capacity): [string, string] {
   return [`${c.lowerBound ? '≥ ' : ''}${c.maxN} (${c.cpuAtMax!.toFixed(0)}% CPU)`, c.perCore!.toFixed(0)];
 }
 
-function revision(): string {
-  try {
-    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';
-    return `${rev}${dirty ? ' with uncommitted changes' : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function cpuModel(): string {
   const line = readFileSync('/proc/cpuinfo', 'utf8')
@@ -711,20 +703,6 @@ function spotChecks(results: SeriesResult[]): string[] {
   ];
 }
 
-function writeSection(section: string): void {
-  const doc = readFileSync(DOC, 'utf8');
-  const lines = doc.split('\n');
-  const start = lines.findIndex((l) => l.trim() === SECTION);
-  if (start < 0) {
-    writeFileSync(DOC, `${doc.replace(/\n*$/, '\n\n')}${section}`);
-    return;
-  }
-  let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
-  if (end < 0) end = lines.length;
-  const before = lines.slice(0, start).join('\n');
-  const after = lines.slice(end).join('\n');
-  writeFileSync(DOC, `${before}\n${section}${after ? `\n${after}` : ''}`.replace(/\n*$/, '\n'));
-}
 
 // ---------- main ----------
 
@@ -747,7 +725,7 @@ async function main(): Promise<void> {
   const section = report(results, janusVersion, started);
   console.log(`\n${section}`);
   if (WRITE) {
-    writeSection(section);
+    writeSection(SECTION.replace(/^## /, ''), section);
     console.log(`written to ${DOC.pathname}`);
   }
 }
