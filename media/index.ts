@@ -61,7 +61,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
         rooms: node.roomCount,
         ...pool.totalLoad(),
         maxConsumers: config.MEDIA_WORKERS * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
-        cpu: cpu(),
+        cpu: cpu.read(),
       },
     }),
     (error) => logger.error({ err: error }, 'media heartbeat failed'),
@@ -100,6 +100,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
 
   const stop = async () => {
     clearInterval(peerCheck);
+    cpu.stop();
     await offNotices();
     await heartbeat.stop({ remove: true }).catch(() => undefined);
     await node.close();
@@ -126,7 +127,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
 }
 
 /** Share of one core used by this process and its workers since the last reading. */
-function cpuMeter(pool: WorkerPool): () => number {
+function cpuMeter(pool: WorkerPool): { read: () => number; stop: () => void } {
   let last = { at: Date.now(), used: 0 };
   let workersUsed = 0;
   const sample = async () => {
@@ -139,7 +140,7 @@ function cpuMeter(pool: WorkerPool): () => number {
   };
   const timer = setInterval(() => void sample(), 2000);
   timer.unref();
-  return () => {
+  const read = () => {
     const own = process.cpuUsage();
     const used = workersUsed + (own.user + own.system) / 1000;
     const now = Date.now();
@@ -147,4 +148,5 @@ function cpuMeter(pool: WorkerPool): () => number {
     last = { at: now, used };
     return Math.round(share * 100) / 100;
   };
+  return { read, stop: () => clearInterval(timer) };
 }
