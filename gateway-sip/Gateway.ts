@@ -11,7 +11,7 @@ import type { MeetingServices } from '../meeting/services.js';
 import { Call, maskNumber } from './Call.js';
 import { Ivr } from './Ivr.js';
 import { AUDIO_LEVEL_EXT_ID, OPUS_PT, RtpSession } from './RtpSession.js';
-import { buildSdp, negotiate, type Negotiated, parseAudio, type PhoneCodec } from './sdp.js';
+import { buildSdp, negotiate, parseAudio, type PhoneCodec } from './sdp.js';
 import type { ServerTransaction, SipHandler, SipServer } from './SipServer.js';
 import type { Flow } from './SipTransport.js';
 import type { TrunkAuth } from './TrunkAuth.js';
@@ -505,4 +505,3 @@ function sipStatusFor(error: unknown): [number, string] {
   }
 }
 
-export type { Negotiated };

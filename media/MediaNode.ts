@@ -89,10 +89,6 @@ export class MediaNode {
     return this.pool.totalLoad().consumers >= this.options.maxConsumers;
   }
 
-  hasRoom(meetingId: string): boolean {
-    return this.#rooms.has(meetingId);
-  }
-
   /** Peers this node has pipes with, for the liveness check. */
   peers(): Set<string> {
     const peers = new Set<string>();
@@ -320,11 +316,6 @@ export class MediaNode {
     const payloadType = codec === 'PCMU' ? 0 : codec === 'PCMA' ? 8 : 111;
     await mix.addOutput({ participantId: media.participantId, codec, payloadType, ssrc: (Math.random() * 0xffffffff) >>> 0, dest: sendTo });
     return { transportId, ip, port, payloadType };
-  }
-
-  /** Mixer load, for health and benchmarks. */
-  async mixerStats(): Promise<unknown> {
-    return (await this.#mixer?.stats()) ?? null;
   }
 
   #audioMixer(): AudioMixer {

@@ -148,15 +148,6 @@ export class MeetingRepository {
     return raw.map((r) => JSON.parse(r) as ChatMessage);
   }
 
-  async setActiveSpeaker(meetingId: string, participantId: string | null): Promise<void> {
-    if (participantId === null) await this.store.del(`meeting:${meetingId}:speaker`);
-    else await this.store.set(`meeting:${meetingId}:speaker`, participantId, { ttlMs: 24 * 3600_000 });
-  }
-
-  async activeSpeaker(meetingId: string): Promise<string | null> {
-    return this.store.get(`meeting:${meetingId}:speaker`);
-  }
-
   async presentation(meetingId: string): Promise<Presentation | null> {
     const raw = await this.store.get(`meeting:${meetingId}:presentation`);
     return raw ? (JSON.parse(raw) as Presentation) : null;
