@@ -10,6 +10,7 @@ import { meetingChannel } from '../meeting/MeetingEvents.js';
 import type { MeetingServices } from '../meeting/services.js';
 import { Call, maskNumber } from './Call.js';
 import { Ivr } from './Ivr.js';
+import { AUDIO_LEVEL_URI } from '../media/audio/rtp.js';
 import { AUDIO_LEVEL_EXT_ID, OPUS_PT, RtpSession } from './RtpSession.js';
 import { buildSdp, negotiate, parseAudio, type PhoneCodec } from './sdp.js';
 import type { ServerTransaction, SipHandler, SipServer } from './SipServer.js';
@@ -256,11 +257,8 @@ export class Gateway implements SipHandler {
   }
 
   async #reInvite(tx: ServerTransaction): Promise<void> {
-    const call = this.calls.get(tx.request.headers['call-id']);
-    if (!call) {
-      tx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
+    const call = this.#dialogCall(tx);
+    if (!call) return;
     const offer = tx.request.content ? parseAudio(tx.request.content) : null;
     const negotiated = offer ? negotiate(offer) : null;
     if (offer && !negotiated) {
@@ -282,12 +280,16 @@ export class Gateway implements SipHandler {
     });
   }
 
-  #bye(tx: ServerTransaction): void {
+  /** The call an in-dialog request belongs to; answers 481 when there is none. */
+  #dialogCall(tx: ServerTransaction): Call | undefined {
     const call = this.calls.get(tx.request.headers['call-id']);
-    if (!call) {
-      tx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
+    if (!call) tx.reply(481, 'Call/Transaction Does Not Exist');
+    return call;
+  }
+
+  #bye(tx: ServerTransaction): void {
+    const call = this.#dialogCall(tx);
+    if (!call) return;
     tx.reply(200, 'OK');
     this.logger.info({ callId: call.callId }, 'caller hung up');
     void this.#end(call);
@@ -296,21 +298,15 @@ export class Gateway implements SipHandler {
   #cancel(tx: ServerTransaction): void {
     // Calls are answered at once, so a CANCEL usually finds the INVITE already answered:
     // the caller then ends the call with BYE. One still unconfirmed is dropped here.
-    const call = this.calls.get(tx.request.headers['call-id']);
-    if (!call) {
-      tx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
+    const call = this.#dialogCall(tx);
+    if (!call) return;
     tx.reply(200, 'OK');
     if (!call.confirmed) void this.#end(call);
   }
 
   #info(tx: ServerTransaction): void {
-    const call = this.calls.get(tx.request.headers['call-id']);
-    if (!call) {
-      tx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
+    const call = this.#dialogCall(tx);
+    if (!call) return;
     tx.reply(200, 'OK');
     // Keying digits by INFO is activity too, though no RTP flows meanwhile.
     call.rtp.lastReceivedAt = Date.now();
@@ -340,26 +336,45 @@ export class Gateway implements SipHandler {
   }
 
   async #joinMeeting(call: Call, meetingId: string): Promise<void> {
-    const { seats, media, repo, publications } = this.services;
-    call.state = 'in-meeting';
-    call.meetingId = meetingId;
+    const { seats, media } = this.services;
     const participantId = `p_sip_${randomBytes(8).toString('hex')}`;
+    // Marked at once, so that digits keyed meanwhile cannot start a second join.
+    const before = call.state;
+    call.state = 'in-meeting';
+    let seated = false;
+    try {
+      const nodeId = await seats.mediaNodeFor(meetingId);
+      const { rtpCapabilities } = await media.call(nodeId, 'getRouterRtpCapabilities', { meetingId });
+      await seats.join(
+        {
+          sub: participantId,
+          mid: meetingId,
+          name: maskNumber(call.caller),
+          role: 'guest',
+          grants: { publishAudio: true, publishVideo: false, publishScreen: false, moderate: false, present: false },
+          typ: 'join',
+        },
+        `sip:${call.callId}`,
+        { rtpCapabilities, kind: 'phone' },
+        this.options.nodeId,
+      );
+      seated = true;
+      await this.#connectToMeeting(call, meetingId, participantId);
+    } catch (error) {
+      // A seat taken for a call that never connected would otherwise outlive it.
+      if (seated) await seats.leave(meetingId, participantId, 'left').catch(() => undefined);
+      call.state = before;
+      throw error;
+    }
+    call.meetingId = meetingId;
     call.participantId = participantId;
-    const nodeId = await seats.mediaNodeFor(meetingId);
-    const { rtpCapabilities } = await media.call(nodeId, 'getRouterRtpCapabilities', { meetingId });
-    await seats.join(
-      {
-        sub: participantId,
-        mid: meetingId,
-        name: maskNumber(call.caller),
-        role: 'guest',
-        grants: { publishAudio: true, publishVideo: false, publishScreen: false, moderate: false },
-        typ: 'join',
-      },
-      `sip:${call.callId}`,
-      { rtpCapabilities, kind: 'phone' },
-      this.options.nodeId,
-    );
+    call.unsubscribe = await this.bus.subscribe(meetingChannel(meetingId), (message) => this.#onMeetingEvent(call, message as MeetingEvent));
+    this.logger.info({ callId: call.callId, meetingId, participantId }, 'caller joined the meeting');
+  }
+
+  /** The caller's media: a phone leg on the seat's media node, and its voice as a producer. */
+  async #connectToMeeting(call: Call, meetingId: string, participantId: string): Promise<void> {
+    const { media, repo, publications } = this.services;
     const seat = await repo.getParticipant(meetingId, participantId);
     if (!seat?.mediaNodeId) throw new AppError('unavailable', 'no media node for the call');
     const ports = call.rtp.ports;
@@ -377,13 +392,11 @@ export class Gateway implements SipHandler {
       rtpParameters: {
         mid: '0',
         codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
-        headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: AUDIO_LEVEL_EXT_ID, encrypt: false, parameters: {} }],
+        headerExtensions: [{ uri: AUDIO_LEVEL_URI, id: AUDIO_LEVEL_EXT_ID, encrypt: false, parameters: {} }],
         encodings: [{ ssrc: call.rtp.ssrc }],
         rtcp: { cname: participantId, reducedSize: true },
       },
     });
-    call.unsubscribe = await this.bus.subscribe(meetingChannel(meetingId), (message) => this.#onMeetingEvent(call, message as MeetingEvent));
-    this.logger.info({ callId: call.callId, meetingId, participantId }, 'caller joined the meeting');
   }
 
   #onMeetingEvent(call: Call, event: MeetingEvent): void {
