@@ -48,16 +48,26 @@ export class HttpMediaClient implements MediaClient {
   }
 
   readonly localNodeId?: string;
+  /** Node URLs for a second: media calls come with most socket messages, URLs rarely change. */
+  readonly #urls = new Map<string, { url: string; at: number }>();
+
+  async #urlOf(nodeId: string): Promise<string> {
+    const cached = this.#urls.get(nodeId);
+    if (cached && Date.now() - cached.at < 1000) return cached.url;
+    const node = await this.registry.get(nodeId);
+    if (!node) throw new AppError('unavailable', `media node ${nodeId} is not registered`);
+    this.#urls.set(nodeId, { url: node.url, at: Date.now() });
+    return node.url;
+  }
 
   async call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>> {
     if (this.#local && nodeId === this.localNodeId) return this.#local.call(nodeId, method, params);
-    const node = await this.registry.get(nodeId);
-    if (!node) throw new AppError('unavailable', `media node ${nodeId} is not registered`);
+    const url = await this.#urlOf(nodeId);
     const requestId = randomUUID();
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const res = await fetch(`${node.url}/internal/media/${method}`, {
+        const res = await fetch(`${url}/internal/media/${method}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-internal-key': this.internalKey },
           body: JSON.stringify({ requestId, params }),
