@@ -1,7 +1,7 @@
 import { AppError } from '../common/errors.js';
 import { NodeRegistry } from '../common/NodeRegistry.js';
 import type { RoleContext } from '../common/role.js';
-import { internalKeyFrom } from '../media/internalRoutes.js';
+import { INTERNAL_KEY_HEADER, internalKeyFrom } from '../common/internalKey.js';
 import type { Gateway } from './Gateway.js';
 
 /** How the api tier asks a SIP gateway to dial out: in-process, or over HTTP to a live one. */
@@ -16,7 +16,7 @@ export class GatewayClient {
     if (!gateway) throw new AppError('unavailable', 'no SIP gateway is running');
     const res = await fetch(`${gateway.url}/internal/sip/dial`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-internal-key': internalKeyFrom(this.ctx.config.jwtSecret) },
+      headers: { 'content-type': 'application/json', [INTERNAL_KEY_HEADER]: internalKeyFrom(this.ctx.config.jwtSecret) },
       body: JSON.stringify({ meetingId, uri }),
       signal: AbortSignal.timeout(this.ctx.config.REQUEST_TIMEOUT_MS),
     });

@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { internalKeyFrom } from '../media/internalRoutes.js';
+import { internalKeyFrom } from '../common/internalKey.js';
 import { type RunningServer, startServer } from '../test/support/server.js';
 import { type BotsReply, DELAY_BUCKET_US, type ReceiverRequest, type ReceiverSnapshot, type SendStream, type SenderRequest } from './rtp-bots.js';
 import { machine, revision, writeSection } from './report.js';

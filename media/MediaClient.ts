@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, type ErrorCode, errorCodes, withTimeout } from '../common/errors.js';
+import { INTERNAL_KEY_HEADER } from '../common/internalKey.js';
 import type { Logger } from '../common/logger.js';
 import type { NodeRegistry } from '../common/NodeRegistry.js';
 import type { MediaMethodName, MediaNode } from './MediaNode.js';
@@ -69,7 +70,7 @@ export class HttpMediaClient implements MediaClient {
       try {
         const res = await fetch(`${url}/internal/media/${method}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-internal-key': this.internalKey },
+          headers: { 'content-type': 'application/json', [INTERNAL_KEY_HEADER]: this.internalKey },
           body: JSON.stringify({ requestId, params }),
           signal: AbortSignal.timeout(this.timeoutMs),
         });

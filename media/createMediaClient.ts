@@ -1,6 +1,6 @@
 import { NodeRegistry } from '../common/NodeRegistry.js';
 import type { RoleContext } from '../common/role.js';
-import { internalKeyFrom } from './internalRoutes.js';
+import { internalKeyFrom } from '../common/internalKey.js';
 import { HttpMediaClient, LocalMediaClient, type MediaClient } from './MediaClient.js';
 import type { MediaNode } from './MediaNode.js';
 

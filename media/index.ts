@@ -4,7 +4,8 @@ import type { RoleContext, RunningRole } from '../common/role.js';
 import { meetingChannel } from '../meeting/MeetingEvents.js';
 import type { MediaLoad } from '../meeting/placement/PlacementStrategy.js';
 import { createMediaClient } from './createMediaClient.js';
-import { internalKeyFrom, registerMediaRoutes } from './internalRoutes.js';
+import { internalKeyFrom } from '../common/internalKey.js';
+import { registerMediaRoutes } from './internalRoutes.js';
 import { MediaNode, type PeerNotice } from './MediaNode.js';
 import { WorkerPool } from './WorkerPool.js';
 

@@ -1,15 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../common/errors.js';
+import { requireInternalKey } from '../common/internalKey.js';
 import { MEDIA_METHODS, type MediaMethodName, type MediaNode } from './MediaNode.js';
 
 const body = z.object({ requestId: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()) });
-
-/** The key tiers present to each other; derived from the shared JWT secret. */
-export function internalKeyFrom(secret: string): string {
-  return createHash('sha256').update(`convene-internal:${secret}`).digest('hex');
-}
 
 /**
  * The media node's HTTP face for other tiers. A request id seen in the last minute gets the
@@ -25,10 +20,7 @@ export function registerMediaRoutes(app: FastifyInstance, node: MediaNode, inter
   app.addHook('onClose', async () => clearInterval(sweep));
 
   app.post<{ Params: { method: string } }>('/internal/media/:method', { schema: { hide: true } }, async (request) => {
-    const key = request.headers['x-internal-key'];
-    if (typeof key !== 'string' || key.length !== internalKey.length || !timingSafeEqual(Buffer.from(key), Buffer.from(internalKey))) {
-      throw new AppError('unauthorized', 'internal calls need the internal key');
-    }
+    requireInternalKey(request, internalKey);
     const method = request.params.method as MediaMethodName;
     if (!MEDIA_METHODS.includes(method)) throw new AppError('not_found', `no media method ${request.params.method}`);
     const parsed = body.safeParse(request.body);
