@@ -1,18 +1,20 @@
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createBackends, resolveSharedSecret } from './common/backends.js';
-import { type Config, ConfigError, loadConfig } from './common/config.js';
-import { createHttpServer } from './common/http.js';
-import { LiveConfig } from './common/LiveConfig.js';
-import { createLogger } from './common/logger.js';
-import { RedisUnavailableError } from './common/redis.js';
-import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.js';
-import { startApiRole } from './api/index.js';
-import { startFilesRole } from './files/index.js';
-import { startGatewayRole } from './gateway-sip/index.js';
-import { startMediaRole } from './media/index.js';
-import { startMeetingRole } from './meeting/index.js';
-import { startPushRole } from './push/index.js';
+import { createBackends, resolveSharedSecret } from './common/backends.ts';
+import { type Config, ConfigError, loadConfig } from './common/config.ts';
+import { detach } from './common/detach.ts';
+import { createHttpServer } from './common/http.ts';
+import { LiveConfig } from './common/LiveConfig.ts';
+import { createLogger } from './common/logger.ts';
+import { installProcessGuard } from './common/processGuard.ts';
+import { RedisUnavailableError } from './common/redis.ts';
+import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.ts';
+import { startApiRole } from './api/index.ts';
+import { startFilesRole } from './files/index.ts';
+import { startGatewayRole } from './gateway-sip/index.ts';
+import { startMediaRole } from './media/index.ts';
+import { startMeetingRole } from './meeting/index.ts';
+import { startPushRole } from './push/index.ts';
 
 /** Roles that exist so far; a tier with nothing to run yet is refused rather than faked. */
 const starters: Partial<Record<RoleName, RoleStarter>> = {
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
   const roles = parseRoles(process.argv.slice(2));
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, role: roles.length === Object.keys(starters).length ? 'all' : roles.join(','), nodeId: config.nodeId });
+  const metrics = new Registry();
+  installProcessGuard(logger, metrics);
 
   const backends = await createBackends(config).catch((error: unknown) => {
     if (error instanceof RedisUnavailableError) fail(error.message);
@@ -69,7 +73,6 @@ async function main(): Promise<void> {
   }
   if (config.API_KEY === undefined) logger.warn('API_KEY is not set; using the development key "dev-api-key"');
 
-  const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const http = createHttpServer(logger, { trustProxy: config.TRUST_PROXY });
   const live = new LiveConfig(config, backends.store, backends.bus, logger);
@@ -89,8 +92,8 @@ async function main(): Promise<void> {
     await backends.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => detach(logger, 'shutdown', shutdown('SIGINT')));
+  process.once('SIGTERM', () => detach(logger, 'shutdown', shutdown('SIGTERM')));
 
   http.get('/healthz', { schema: { hide: true } }, async () => {
     const health: Record<string, unknown> = {
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
     return health;
   });
   http.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.type(metrics.contentType);
+    reply.type(metrics.contentType);
     return metrics.metrics();
   });
 

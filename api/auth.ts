@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../common/errors.js';
-import type { TokenClaims, TokenService } from '../meeting/tokens.js';
+import { AppError } from '../common/errors.ts';
+import type { TokenClaims, TokenService } from '../meeting/tokens.ts';
 
 export type Caller = { kind: 'server' } | { kind: 'participant'; claims: TokenClaims };
 
@@ -16,10 +16,15 @@ function safeEqual(a: string, b: string): boolean {
  * session token (`Authorization: Bearer`), which is only good for its own meeting.
  */
 export class ApiAuth {
+  private readonly apiKey: string;
+  private readonly tokens: TokenService;
   constructor(
-    private readonly apiKey: string,
-    private readonly tokens: TokenService,
-  ) {}
+    apiKey: string,
+    tokens: TokenService,
+  ) {
+    this.apiKey = apiKey;
+    this.tokens = tokens;
+  }
 
   hasApiKey(request: FastifyRequest): boolean {
     const key = request.headers['x-api-key'];

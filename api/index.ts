@@ -7,17 +7,17 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
-import type { RoleContext, RunningRole } from '../common/role.js';
-import { fileRoutes } from '../files/routes.js';
-import { fileServices } from '../files/services.js';
-import { GatewayClient } from '../gateway-sip/GatewayClient.js';
-import { meetingServices } from '../meeting/services.js';
-import { ApiAuth } from './auth.js';
-import { adminRoutes } from './routes/admin.js';
-import { meetingRoutes } from './routes/meetings.js';
-import { participantRoutes } from './routes/participants.js';
+import type { RoleContext, RunningRole } from '../common/role.ts';
+import { fileRoutes } from '../files/routes.ts';
+import { fileServices } from '../files/services.ts';
+import { GatewayClient } from '../gateway-sip/GatewayClient.ts';
+import { meetingServices } from '../meeting/services.ts';
+import { ApiAuth } from './auth.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { meetingRoutes } from './routes/meetings.ts';
+import { participantRoutes } from './routes/participants.ts';
 
-// From api/ under tsx, from dist/api/ once compiled: the bundle is at the repository's web/dist.
+// From api/ as TypeScript source, from dist/api/ once compiled: the bundle is at the repository's web/dist.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WEB_DIST = [path.resolve(here, '../web/dist'), path.resolve(here, '../../web/dist')].find((p) => existsSync(p)) ?? path.resolve(here, '../web/dist');
 
@@ -44,11 +44,12 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
     participantRoutes(scope, services, auth);
     fileRoutes(scope, fileServices(ctx).files, services.meetings, auth);
     adminRoutes(scope, ctx.live, auth);
+    done();
   });
 
   // The reference web client: built by `npm run build:web`, served without any CDN.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mediaSource } from '../common/protocol.js';
+import { mediaSource } from '../common/protocol.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
 export const participantParams = meetingIdParams.extend({ participantId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'is not a participant id') });

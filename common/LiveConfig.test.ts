@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createBackends } from './backends.js';
-import { loadConfig } from './config.js';
-import { LiveConfig } from './LiveConfig.js';
-import { TEST_REDIS_URL, testPrefix, waitFor } from './testing.js';
+import { createBackends } from './backends.ts';
+import { loadConfig } from './config.ts';
+import { LiveConfig } from './LiveConfig.ts';
+import { TEST_REDIS_URL, testPrefix, waitFor } from './testing.ts';
 
 describe.each([
   ['memory', undefined],

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { EventBus } from './bus/EventBus.js';
-import { type Config, configSchema } from './config.js';
-import type { Logger } from './logger.js';
-import type { StateStore } from './state/StateStore.js';
+import type { EventBus } from './bus/EventBus.ts';
+import { type Config, configSchema } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { StateStore } from './state/StateStore.ts';
 
 /**
  * The config centre: settings an operator may change on a running deployment. A change is
@@ -29,12 +29,21 @@ const KEY = 'config:live';
 export class LiveConfig {
   #off?: () => Promise<void>;
 
+  private readonly config: Config;
+  private readonly store: StateStore;
+  private readonly bus: EventBus;
+  private readonly logger: Logger;
   constructor(
-    private readonly config: Config,
-    private readonly store: StateStore,
-    private readonly bus: EventBus,
-    private readonly logger: Logger,
-  ) {}
+    config: Config,
+    store: StateStore,
+    bus: EventBus,
+    logger: Logger,
+  ) {
+    this.config = config;
+    this.store = store;
+    this.bus = bus;
+    this.logger = logger;
+  }
 
   /** Applies what is stored, then follows changes. */
   async start(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { StateStore } from './state/StateStore.js';
+import type { StateStore } from './state/StateStore.ts';
 
 export type NodeKind = 'media' | 'push' | 'gateway-sip';
 export type NodeState = 'serving' | 'draining';
@@ -22,10 +22,15 @@ export const STALE_MS = 6000;
  * HEARTBEAT_MS; a record older than STALE_MS is a dead node, whatever it says.
  */
 export class NodeRegistry<Load = Record<string, number>> {
+  private readonly store: StateStore;
+  readonly kind: NodeKind;
   constructor(
-    private readonly store: StateStore,
-    readonly kind: NodeKind,
-  ) {}
+    store: StateStore,
+    kind: NodeKind,
+  ) {
+    this.store = store;
+    this.kind = kind;
+  }
 
   async write(record: Omit<NodeRecord<Load>, 'kind' | 'updatedAt'>): Promise<void> {
     const full: NodeRecord<Load> = { ...record, kind: this.kind, updatedAt: Date.now() };
@@ -70,15 +75,24 @@ export function isAlive(record: NodeRecord<unknown>, now = Date.now()): boolean 
 export class NodeHeartbeat<Load> {
   #timer?: NodeJS.Timeout;
 
+  private readonly registry: NodeRegistry<Load>;
+  private readonly describe: () => Omit<NodeRecord<Load>, 'kind' | 'updatedAt'>;
+  private readonly onError: (error: unknown) => void;
   constructor(
-    private readonly registry: NodeRegistry<Load>,
-    private readonly describe: () => Omit<NodeRecord<Load>, 'kind' | 'updatedAt'>,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+    registry: NodeRegistry<Load>,
+    describe: () => Omit<NodeRecord<Load>, 'kind' | 'updatedAt'>,
+    onError: (error: unknown) => void,
+  ) {
+    this.registry = registry;
+    this.describe = describe;
+    this.onError = onError;
+  }
 
   async start(): Promise<void> {
     await this.beat();
-    this.#timer = setInterval(() => void this.beat().catch(this.onError), HEARTBEAT_MS);
+    this.#timer = setInterval(() => {
+      this.beat().catch(this.onError);
+    }, HEARTBEAT_MS);
     this.#timer.unref();
   }
 

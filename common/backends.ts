@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
-import type { EventBus } from './bus/EventBus.js';
-import { MemoryEventBus } from './bus/MemoryEventBus.js';
-import { RedisEventBus } from './bus/RedisEventBus.js';
-import { connectRedis } from './redis.js';
-import { MemoryStateStore } from './state/MemoryStateStore.js';
-import { RedisStateStore } from './state/RedisStateStore.js';
-import type { StateStore } from './state/StateStore.js';
+import type { Config } from './config.ts';
+import type { EventBus } from './bus/EventBus.ts';
+import { MemoryEventBus } from './bus/MemoryEventBus.ts';
+import { RedisEventBus } from './bus/RedisEventBus.ts';
+import { connectRedis } from './redis.ts';
+import { MemoryStateStore } from './state/MemoryStateStore.ts';
+import { RedisStateStore } from './state/RedisStateStore.ts';
+import type { StateStore } from './state/StateStore.ts';
 
 /** State and messaging for one process, chosen once at start-up from REDIS_URL. */
 export interface Backends {

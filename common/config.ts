@@ -95,11 +95,14 @@ export interface Config extends RawConfig {
 }
 
 export class ConfigError extends Error {
+  readonly variable: string;
+  readonly problem: string;
   constructor(
-    readonly variable: string,
-    readonly problem: string,
-  ) {
+    variable: string,
+    problem: string) {
     super(`invalid configuration: ${variable} ${problem}`);
+    this.variable = variable;
+    this.problem = problem;
     this.name = 'ConfigError';
   }
 }

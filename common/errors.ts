@@ -37,12 +37,15 @@ export type ErrorCode = keyof typeof errorCodes;
 
 export class AppError extends Error {
   readonly status: number;
+  readonly code: ErrorCode;
+  readonly details?: unknown;
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
-    readonly details?: unknown,
-  ) {
+    details?: unknown) {
     super(message);
+    this.code = code;
+    this.details = details;
     this.name = 'AppError';
     this.status = errorCodes[code];
   }

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { AppError, toProblem } from './errors.js';
-import type { Logger } from './logger.js';
+import { AppError, toProblem } from './errors.ts';
+import type { Logger } from './logger.ts';
 
 /**
  * The HTTP server every process has. Other roles add to it: the api role its routes and web
@@ -35,11 +35,11 @@ export function createHttpServer(logger: Logger, options: { bodyLimit?: number; 
       request.log.error({ err: error }, 'unhandled error');
       appError = new AppError('internal', 'internal server error');
     }
-    void reply.code(appError.status).type('application/problem+json').send(toProblem(appError));
+    reply.code(appError.status).type('application/problem+json').send(toProblem(appError));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply
+    reply
       .code(404)
       .type('application/problem+json')
       .send(toProblem(new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)));

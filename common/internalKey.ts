@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from './errors.js';
+import { AppError } from './errors.ts';
 
 /** The header tiers present to each other's /internal routes. */
 export const INTERNAL_KEY_HEADER = 'x-internal-key';

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Backends } from './backends.js';
-import type { Config } from './config.js';
-import type { LiveConfig } from './LiveConfig.js';
-import type { Logger } from './logger.js';
+import type { Backends } from './backends.ts';
+import type { Config } from './config.ts';
+import type { LiveConfig } from './LiveConfig.ts';
+import type { Logger } from './logger.ts';
 
 export const ROLE_NAMES = ['api', 'meeting', 'push', 'media', 'files', 'gateway-sip'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];

@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Logger } from '../common/logger.js';
-import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.js';
+import type { Logger } from '../common/logger.ts';
+import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.ts';
 
 /**
  * Conversion jobs on Redis with BullMQ. A worker holds a job under a lock it renews; if its
@@ -10,11 +10,17 @@ export class BullMqQueue implements ConversionQueue {
   readonly #queue: Queue;
   #worker?: Worker;
 
+  private readonly connection: { url: string; prefix: string };
+  private readonly options: ConversionQueueOptions & { workerName: string; lockMs?: number };
+  private readonly logger: Logger;
   constructor(
-    private readonly connection: { url: string; prefix: string },
-    private readonly options: ConversionQueueOptions & { workerName: string; lockMs?: number },
-    private readonly logger: Logger,
+    connection: { url: string; prefix: string },
+    options: ConversionQueueOptions & { workerName: string; lockMs?: number },
+    logger: Logger,
   ) {
+    this.connection = connection;
+    this.options = options;
+    this.logger = logger;
     this.#queue = new Queue('deck-conversion', { connection: { url: connection.url }, prefix: `${connection.prefix}bull` });
   }
 

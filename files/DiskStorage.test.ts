@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DiskStorage } from './DiskStorage.js';
-import { TooLargeError } from './FileStorage.js';
+import { DiskStorage } from './DiskStorage.ts';
+import { TooLargeError } from './FileStorage.ts';
 
 const fresh = () => new DiskStorage(mkdtempSync(path.join(os.tmpdir(), 'convene-storage-')));
 

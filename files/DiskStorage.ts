@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type FileStorage, TooLargeError } from './FileStorage.js';
+import { type FileStorage, TooLargeError } from './FileStorage.ts';
 
 const TEMP_PREFIX = '.tmp-';
 

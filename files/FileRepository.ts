@@ -1,9 +1,12 @@
-import type { FileInfo } from '../common/protocol.js';
-import type { StateStore } from '../common/state/StateStore.js';
+import type { FileInfo } from '../common/protocol.ts';
+import type { StateStore } from '../common/state/StateStore.ts';
 
 /** File records, in the StateStore. */
 export class FileRepository {
-  constructor(readonly store: StateStore) {}
+  readonly store: StateStore;
+  constructor(store: StateStore) {
+    this.store = store;
+  }
 
   async get(fileId: string): Promise<FileInfo | null> {
     const raw = await this.store.get(`file:${fileId}`);

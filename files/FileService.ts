@@ -3,16 +3,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { FileInfo } from '../common/protocol.js';
-import type { MeetingEvents } from '../meeting/MeetingEvents.js';
-import type { ConversionQueue } from './ConversionQueue.js';
-import { PermanentJobError } from './ConversionQueue.js';
-import { ConversionError, convertDeck } from './convertDeck.js';
-import { type FileStorage, TooLargeError } from './FileStorage.js';
-import { type FileRepository, filePrefix, originalKey, pageKey } from './FileRepository.js';
-import { inspectUpload, safeDisplayName } from './inspect.js';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { FileInfo } from '../common/protocol.ts';
+import type { MeetingEvents } from '../meeting/MeetingEvents.ts';
+import type { ConversionQueue } from './ConversionQueue.ts';
+import { PermanentJobError } from './ConversionQueue.ts';
+import { ConversionError, convertDeck } from './convertDeck.ts';
+import { type FileStorage, TooLargeError } from './FileStorage.ts';
+import { type FileRepository, filePrefix, originalKey, pageKey } from './FileRepository.ts';
+import { inspectUpload, safeDisplayName } from './inspect.ts';
 
 export interface FileServiceOptions {
   maxBytes: number;
@@ -23,14 +23,27 @@ export interface FileServiceOptions {
 
 /** Uploads, their checks, storage and conversion into page images. */
 export class FileService {
+  readonly repo: FileRepository;
+  readonly storage: FileStorage;
+  private readonly queue: ConversionQueue;
+  private readonly events: MeetingEvents;
+  private readonly options: FileServiceOptions;
+  private readonly logger: Logger;
   constructor(
-    readonly repo: FileRepository,
-    readonly storage: FileStorage,
-    private readonly queue: ConversionQueue,
-    private readonly events: MeetingEvents,
-    private readonly options: FileServiceOptions,
-    private readonly logger: Logger,
-  ) {}
+    repo: FileRepository,
+    storage: FileStorage,
+    queue: ConversionQueue,
+    events: MeetingEvents,
+    options: FileServiceOptions,
+    logger: Logger,
+  ) {
+    this.repo = repo;
+    this.storage = storage;
+    this.queue = queue;
+    this.events = events;
+    this.options = options;
+    this.logger = logger;
+  }
 
   /**
    * Streams an upload to storage, then checks what it really is. Anything refused is removed

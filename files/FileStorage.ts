@@ -21,8 +21,10 @@ export interface FileStorage {
 }
 
 export class TooLargeError extends Error {
-  constructor(readonly limit: number) {
+  readonly limit: number;
+  constructor(limit: number) {
     super(`larger than ${limit} bytes`);
+    this.limit = limit;
     this.name = 'TooLargeError';
   }
 }

@@ -1,5 +1,5 @@
-import { withTimeout } from '../common/errors.js';
-import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.js';
+import { withTimeout } from '../common/errors.ts';
+import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.ts';
 
 /** The embedded mode's queue: same attempts, timeout and concurrency as BullMQ's, in memory. */
 export class InProcessQueue implements ConversionQueue {
@@ -8,7 +8,10 @@ export class InProcessQueue implements ConversionQueue {
   #running = 0;
   #closed = false;
 
-  constructor(private readonly options: ConversionQueueOptions) {}
+  private readonly options: ConversionQueueOptions;
+  constructor(options: ConversionQueueOptions) {
+    this.options = options;
+  }
 
   async enqueue(job: ConversionJob): Promise<void> {
     this.#pending.push({ job, attempt: 1 });
@@ -28,7 +31,7 @@ export class InProcessQueue implements ConversionQueue {
     while (!this.#closed && this.#process && this.#running < this.options.concurrency && this.#pending.length > 0) {
       const next = this.#pending.shift()!;
       this.#running++;
-      void withTimeout(this.#process(next.job, next.attempt), this.options.timeoutMs, 'conversion')
+      withTimeout(this.#process(next.job, next.attempt), this.options.timeoutMs, 'conversion')
         .catch((error: unknown) => {
           if (error instanceof PermanentJobError || next.attempt >= this.options.attempts) return;
           // Back off as BullMQ's exponential setting does, then try again.

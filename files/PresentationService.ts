@@ -1,17 +1,24 @@
-import { AppError } from '../common/errors.js';
-import type { Presentation } from '../common/protocol.js';
-import type { MeetingEvents } from '../meeting/MeetingEvents.js';
-import type { MeetingRepository } from '../meeting/MeetingRepository.js';
-import type { ParticipantRecord } from '../meeting/records.js';
-import type { FileRepository } from './FileRepository.js';
+import { AppError } from '../common/errors.ts';
+import type { Presentation } from '../common/protocol.ts';
+import type { MeetingEvents } from '../meeting/MeetingEvents.ts';
+import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
+import type { ParticipantRecord } from '../meeting/records.ts';
+import type { FileRepository } from './FileRepository.ts';
 
 /** Who presents which deck on which page. Page turns reach everyone through the meeting's events. */
 export class PresentationService {
+  private readonly meetings: MeetingRepository;
+  private readonly files: FileRepository;
+  private readonly events: MeetingEvents;
   constructor(
-    private readonly meetings: MeetingRepository,
-    private readonly files: FileRepository,
-    private readonly events: MeetingEvents,
-  ) {}
+    meetings: MeetingRepository,
+    files: FileRepository,
+    events: MeetingEvents,
+  ) {
+    this.meetings = meetings;
+    this.files = files;
+    this.events = events;
+  }
 
   async start(who: ParticipantRecord, fileId: string, page?: number): Promise<Presentation> {
     if (who.grants.present === false) throw new AppError('forbidden', 'you may not present');

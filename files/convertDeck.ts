@@ -7,11 +7,12 @@ const run = promisify(execFile);
 
 export class ConversionError extends Error {
   /** Bad input that no retry will fix (a corrupt PDF, say). */
+  readonly permanent: boolean;
   constructor(
     message: string,
-    readonly permanent: boolean,
-  ) {
+    permanent: boolean) {
     super(message);
+    this.permanent = permanent;
     this.name = 'ConversionError';
   }
 }

@@ -1,7 +1,8 @@
-import type { RoleContext, RunningRole } from '../common/role.js';
-import { tryLock } from '../common/state/lock.js';
-import { meetingServices } from '../meeting/services.js';
-import { fileServices } from './services.js';
+import type { RoleContext, RunningRole } from '../common/role.ts';
+import { tryLock } from '../common/state/lock.ts';
+import { meetingServices } from '../meeting/services.ts';
+import { fileServices } from './services.ts';
+import { detach } from '../common/detach.ts';
 
 /**
  * The files role: converts decks taken from the queue, and once a minute (one node at a time,
@@ -29,9 +30,9 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
       await lock.release().catch(() => undefined);
     }
   };
-  const timer = setInterval(() => void clean(), 60_000);
+  const timer = setInterval(() => detach(logger, 'files cleaner', clean()), 60_000);
   timer.unref();
-  void clean();
+  detach(logger, 'files cleaner', clean());
 
   return {
     name: 'files',

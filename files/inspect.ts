@@ -1,6 +1,6 @@
 import { fileTypeFromFile } from 'file-type';
 import yauzl from 'yauzl';
-import { AppError } from '../common/errors.js';
+import { AppError } from '../common/errors.ts';
 
 /** Decks the converter accepts, by what their bytes say they are. */
 export const ALLOWED_TYPES: Record<string, string> = {

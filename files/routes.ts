@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiAuth } from '../api/auth.js';
-import { meetingIdParams, problem } from '../api/schemas.js';
-import { AppError } from '../common/errors.js';
-import type { MeetingService } from '../meeting/MeetingService.js';
-import { originalKey, pageKey } from './FileRepository.js';
-import type { FileService } from './FileService.js';
+import type { ApiAuth } from '../api/auth.ts';
+import { meetingIdParams, problem } from '../api/schemas.ts';
+import { AppError } from '../common/errors.ts';
+import type { MeetingService } from '../meeting/MeetingService.ts';
+import { originalKey, pageKey } from './FileRepository.ts';
+import type { FileService } from './FileService.ts';
 
 const fileParams = meetingIdParams.extend({ fileId: z.string().regex(/^f_[a-f0-9]{16}$/, 'is not a file id') });
 const pageParams = fileParams.extend({ page: z.coerce.number().int().min(1).max(10_000) });
@@ -63,7 +63,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
       } catch (error) {
         // A refusal can come before the client has sent the whole body: close the connection
         // rather than leave unread bytes in front of its next request.
-        void reply.header('connection', 'close');
+        reply.header('connection', 'close');
         throw error;
       }
     },
@@ -93,7 +93,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
     async (request, reply) => {
       await auth.caller(request, request.params.meetingId);
       const file = await files.get(request.params.meetingId, request.params.fileId);
-      void reply
+      reply
         .header('content-type', 'application/octet-stream')
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
         .header('x-content-sha256', file.sha256)
@@ -111,7 +111,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
       if (!file.pages.includes(request.params.page)) {
         throw new AppError('not_found', file.missingPages.includes(request.params.page) ? `page ${request.params.page} could not be converted` : `no page ${request.params.page}`);
       }
-      void reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=3600');
+      reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=3600');
       return reply.send(files.storage.read(pageKey(file, request.params.page)));
     },
   );

@@ -1,12 +1,12 @@
-import type { RoleContext } from '../common/role.js';
-import { meetingServices } from '../meeting/services.js';
-import { BullMqQueue } from './BullMqQueue.js';
-import type { ConversionQueue } from './ConversionQueue.js';
-import { DiskStorage } from './DiskStorage.js';
-import { FileRepository } from './FileRepository.js';
-import { FileService } from './FileService.js';
-import { InProcessQueue } from './InProcessQueue.js';
-import { PresentationService } from './PresentationService.js';
+import type { RoleContext } from '../common/role.ts';
+import { meetingServices } from '../meeting/services.ts';
+import { BullMqQueue } from './BullMqQueue.ts';
+import type { ConversionQueue } from './ConversionQueue.ts';
+import { DiskStorage } from './DiskStorage.ts';
+import { FileRepository } from './FileRepository.ts';
+import { FileService } from './FileService.ts';
+import { InProcessQueue } from './InProcessQueue.ts';
+import { PresentationService } from './PresentationService.ts';
 
 export interface FileServices {
   files: FileService;

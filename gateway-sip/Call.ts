@@ -1,7 +1,7 @@
 import type { SipMessage } from 'sip';
-import type { Ivr } from './Ivr.js';
-import type { RtpSession } from './RtpSession.js';
-import type { Flow } from './SipTransport.js';
+import type { Ivr } from './Ivr.ts';
+import type { RtpSession } from './RtpSession.ts';
+import type { Flow } from './SipTransport.ts';
 
 export type CallState = 'answering' | 'ivr' | 'in-meeting' | 'ended';
 
@@ -19,14 +19,24 @@ export class Call {
   stopRetransmit?: () => void;
   unsubscribe?: () => Promise<void>;
 
+  readonly callId: string;
+  readonly flow: Flow;
+  readonly direction: 'in' | 'out';
+  readonly caller: string;
+  readonly rtp: RtpSession;
   constructor(
-    readonly callId: string,
-    readonly flow: Flow,
-    readonly direction: 'in' | 'out',
-    readonly caller: string,
-    readonly rtp: RtpSession,
+    callId: string,
+    flow: Flow,
+    direction: 'in' | 'out',
+    caller: string,
+    rtp: RtpSession,
     dialog: Call['dialog'],
   ) {
+    this.callId = callId;
+    this.flow = flow;
+    this.direction = direction;
+    this.caller = caller;
+    this.rtp = rtp;
     this.dialog = dialog;
   }
 }

@@ -2,20 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import * as sip from 'sip';
 import type { SipMessage } from 'sip';
-import type { EventBus } from '../common/bus/EventBus.js';
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { MeetingEvent } from '../common/protocol.js';
-import { meetingChannel } from '../meeting/MeetingEvents.js';
-import type { MeetingServices } from '../meeting/services.js';
-import { Call, maskNumber } from './Call.js';
-import { Ivr } from './Ivr.js';
-import { AUDIO_LEVEL_URI } from '../media/audio/rtp.js';
-import { AUDIO_LEVEL_EXT_ID, OPUS_PT, RtpSession } from './RtpSession.js';
-import { buildSdp, negotiate, parseAudio, type PhoneCodec } from './sdp.js';
-import type { ServerTransaction, SipHandler, SipServer } from './SipServer.js';
-import type { Flow } from './SipTransport.js';
-import type { TrunkAuth } from './TrunkAuth.js';
+import type { EventBus } from '../common/bus/EventBus.ts';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { MeetingEvent } from '../common/protocol.ts';
+import { meetingChannel } from '../meeting/MeetingEvents.ts';
+import type { MeetingServices } from '../meeting/services.ts';
+import { Call, maskNumber } from './Call.ts';
+import { Ivr } from './Ivr.ts';
+import { AUDIO_LEVEL_URI } from '../media/audio/rtp.ts';
+import { AUDIO_LEVEL_EXT_ID, OPUS_PT, RtpSession } from './RtpSession.ts';
+import { buildSdp, negotiate, parseAudio, type PhoneCodec } from './sdp.ts';
+import type { ServerTransaction, SipHandler, SipServer } from './SipServer.ts';
+import type { Flow } from './SipTransport.ts';
+import type { TrunkAuth } from './TrunkAuth.ts';
+import { detach } from '../common/detach.ts';
 
 export interface GatewayOptions {
   nodeId: string;
@@ -41,13 +42,23 @@ export class Gateway implements SipHandler {
   #server?: SipServer;
   readonly #timer: NodeJS.Timeout;
 
+  private readonly services: MeetingServices;
+  private readonly bus: EventBus;
+  private readonly auth: TrunkAuth;
+  private readonly options: GatewayOptions;
+  private readonly logger: Logger;
   constructor(
-    private readonly services: MeetingServices,
-    private readonly bus: EventBus,
-    private readonly auth: TrunkAuth,
-    private readonly options: GatewayOptions,
-    private readonly logger: Logger,
+    services: MeetingServices,
+    bus: EventBus,
+    auth: TrunkAuth,
+    options: GatewayOptions,
+    logger: Logger,
   ) {
+    this.services = services;
+    this.bus = bus;
+    this.auth = auth;
+    this.options = options;
+    this.logger = logger;
     this.#limiter = new RateLimiterMemory({ points: options.inviteRate, duration: 1 });
     this.#timer = setInterval(() => this.#checkRtp(), 1000);
     this.#timer.unref();
@@ -68,8 +79,8 @@ export class Gateway implements SipHandler {
         tx.reply(200, 'OK', { headers: { allow: ALLOW, accept: 'application/sdp' } });
         return;
       case 'INVITE':
-        if (request.headers.to?.params?.tag) void this.#reInvite(tx);
-        else void this.#invite(tx);
+        if (request.headers.to?.params?.tag) detach(this.logger, 're-INVITE', this.#reInvite(tx));
+        else detach(this.logger, 'INVITE', this.#invite(tx));
         return;
       case 'BYE':
         this.#bye(tx);
@@ -130,7 +141,7 @@ export class Gateway implements SipHandler {
       },
       content: buildSdp({ address: this.#address, port: ports.phonePort, codecs: offerCodecs, telephoneEvent: 101, sessionId: String(Date.now()) }),
     };
-    void server.request(invite, flow).then(async (response) => {
+    const answered = server.request(invite, flow).then(async (response) => {
       const status = response.status ?? 0;
       if (status < 200 || status >= 300) {
         this.logger.info({ callId, status }, 'dial-out not answered');
@@ -157,6 +168,7 @@ export class Gateway implements SipHandler {
         await this.#hangUp(call, 'join failed');
       }
     });
+    detach(this.logger, 'dial-out', answered);
     return { callId };
   }
 
@@ -219,7 +231,7 @@ export class Gateway implements SipHandler {
       routeSet: request.headers['record-route'] ?? [],
     });
     this.calls.set(callId, call);
-    rtp.on('dtmf', (digit) => void this.#digit(call, digit));
+    rtp.on('dtmf', (digit) => detach(this.logger, 'DTMF digit', this.#digit(call, digit)));
 
     if (meetingId) {
       try {
@@ -292,7 +304,7 @@ export class Gateway implements SipHandler {
     if (!call) return;
     tx.reply(200, 'OK');
     this.logger.info({ callId: call.callId }, 'caller hung up');
-    void this.#end(call);
+    detach(this.logger, 'ending a call', this.#end(call));
   }
 
   #cancel(tx: ServerTransaction): void {
@@ -301,7 +313,7 @@ export class Gateway implements SipHandler {
     const call = this.#dialogCall(tx);
     if (!call) return;
     tx.reply(200, 'OK');
-    if (!call.confirmed) void this.#end(call);
+    if (!call.confirmed) detach(this.logger, 'ending a cancelled call', this.#end(call));
   }
 
   #info(tx: ServerTransaction): void {
@@ -311,7 +323,7 @@ export class Gateway implements SipHandler {
     // Keying digits by INFO is activity too, though no RTP flows meanwhile.
     call.rtp.lastReceivedAt = Date.now();
     const signal = /Signal\s*=\s*([0-9*#A-D])/i.exec(tx.request.content ?? '')?.[1];
-    if (signal) void this.#digit(call, signal.toUpperCase());
+    if (signal) detach(this.logger, 'DTMF digit', this.#digit(call, signal.toUpperCase()));
   }
 
   async #digit(call: Call, digit: string): Promise<void> {
@@ -403,9 +415,9 @@ export class Gateway implements SipHandler {
     const mine = event.to === undefined || event.to === call.participantId;
     if (!mine) return;
     if (event.event === 'moderation' && (event.payload.action === 'remove' || event.payload.action === 'end')) {
-      void this.#hangUp(call, event.payload.action === 'end' ? 'meeting ended' : 'removed by host');
+      detach(this.logger, 'hanging up', this.#hangUp(call, event.payload.action === 'end' ? 'meeting ended' : 'removed by host'));
     } else if (event.event === 'participantLeft' && event.payload.participantId === call.participantId && call.state !== 'ended') {
-      void this.#hangUp(call, 'left the meeting');
+      detach(this.logger, 'hanging up', this.#hangUp(call, 'left the meeting'));
     }
   }
 
@@ -415,7 +427,7 @@ export class Gateway implements SipHandler {
       if (call.state === 'ended' || !call.confirmed) continue;
       if (now - call.rtp.lastReceivedAt > this.options.rtpTimeoutMs) {
         this.logger.info({ callId: call.callId }, 'no RTP; hanging up');
-        void this.#hangUp(call, 'RTP timeout');
+        detach(this.logger, 'hanging up', this.#hangUp(call, 'RTP timeout'));
       }
     }
   }
@@ -470,7 +482,7 @@ export class Gateway implements SipHandler {
     const again = () => {
       if (call.confirmed || call.state === 'ended') return;
       if (Date.now() - started > 32_000) {
-        void this.#hangUp(call, 'no ACK');
+        detach(this.logger, 'hanging up', this.#hangUp(call, 'no ACK'));
         return;
       }
       this.#server!.transport.send(response, call.flow);

@@ -1,12 +1,15 @@
-import { AppError } from '../common/errors.js';
-import { NodeRegistry } from '../common/NodeRegistry.js';
-import type { RoleContext } from '../common/role.js';
-import { INTERNAL_KEY_HEADER, internalKeyFrom } from '../common/internalKey.js';
-import type { Gateway } from './Gateway.js';
+import { AppError } from '../common/errors.ts';
+import { NodeRegistry } from '../common/NodeRegistry.ts';
+import type { RoleContext } from '../common/role.ts';
+import { INTERNAL_KEY_HEADER, internalKeyFrom } from '../common/internalKey.ts';
+import type { Gateway } from './Gateway.ts';
 
 /** How the api tier asks a SIP gateway to dial out: in-process, or over HTTP to a live one. */
 export class GatewayClient {
-  constructor(private readonly ctx: RoleContext) {}
+  private readonly ctx: RoleContext;
+  constructor(ctx: RoleContext) {
+    this.ctx = ctx;
+  }
 
   async dial(meetingId: string, uri: string): Promise<{ callId: string; gatewayId: string }> {
     const local = this.ctx.local.get('gateway') as Gateway | undefined;

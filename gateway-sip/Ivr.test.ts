@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ivr } from './Ivr.js';
+import { Ivr } from './Ivr.ts';
 
 describe('Ivr', () => {
   it('collects a PIN ended by # or by its length', () => {

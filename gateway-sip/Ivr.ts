@@ -6,10 +6,15 @@ export class Ivr {
   #digits = '';
   #tries = 0;
 
+  private readonly maxTries: number;
+  private readonly pinLength;
   constructor(
-    private readonly maxTries: number,
-    private readonly pinLength = 9,
-  ) {}
+    maxTries: number,
+    pinLength = 9,
+  ) {
+    this.maxTries = maxTries;
+    this.pinLength = pinLength;
+  }
 
   get tries(): number {
     return this.#tries;

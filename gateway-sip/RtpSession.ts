@@ -4,10 +4,10 @@ import opus from '@discordjs/opus';
 
 const { OpusEncoder } = opus;
 type OpusEncoder = InstanceType<typeof OpusEncoder>;
-import { decodeALaw, decodeMuLaw } from '../media/audio/g711.js';
-import { Upsampler8to48 } from '../media/audio/resample.js';
-import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent } from '../media/audio/rtp.js';
-import type { Negotiated } from './sdp.js';
+import { decodeALaw, decodeMuLaw } from '../media/audio/g711.ts';
+import { Upsampler8to48 } from '../media/audio/resample.ts';
+import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent } from '../media/audio/rtp.ts';
+import type { Negotiated } from './sdp.ts';
 
 /** The payload type and header extension id the gateway's Opus producer declares. */
 export const OPUS_PT = 100;
@@ -38,11 +38,14 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   packetsIn = 0;
   packetsOut = 0;
 
+  readonly negotiated: Negotiated;
+  private readonly listenIp: string;
   constructor(
-    readonly negotiated: Negotiated,
-    private readonly listenIp: string,
-  ) {
+    negotiated: Negotiated,
+    listenIp: string) {
     super();
+    this.negotiated = negotiated;
+    this.listenIp = listenIp;
     this.#remote = { ...negotiated.remote };
     this.#phone.on('message', (packet, rinfo) => this.#fromPhone(packet, rinfo));
     this.#mix.on('message', (packet) => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as sip from 'sip';
 import type { SipMessage } from 'sip';
-import type { Logger } from '../common/logger.js';
-import { badRequestFor, type Flow, type SipTransport } from './SipTransport.js';
+import type { Logger } from '../common/logger.ts';
+import { badRequestFor, type Flow, type SipTransport } from './SipTransport.ts';
 
 const T1 = 500;
 const T2 = 4000;
@@ -36,11 +36,17 @@ export class SipServer {
   readonly #client = new Map<string, { resolve: (m: SipMessage) => void; onProvisional?: (m: SipMessage) => void; retransmit?: NodeJS.Timeout; timeout?: NodeJS.Timeout }>();
   readonly tag = randomBytes(4).toString('hex');
 
+  readonly transport: SipTransport;
+  private readonly handler: SipHandler;
+  private readonly logger: Logger;
   constructor(
-    readonly transport: SipTransport,
-    private readonly handler: SipHandler,
-    private readonly logger: Logger,
+    transport: SipTransport,
+    handler: SipHandler,
+    logger: Logger,
   ) {
+    this.transport = transport;
+    this.handler = handler;
+    this.logger = logger;
     transport.on('message', (message, flow) => (message.method ? this.#onRequest(message, flow) : this.#onResponse(message)));
     transport.on('malformed', (raw, flow) => {
       const answer = badRequestFor(raw, 'Bad Request');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as sip from 'sip';
 import { describe, expect, it } from 'vitest';
-import { badRequestFor, isWellFormed } from './SipTransport.js';
+import { badRequestFor, isWellFormed } from './SipTransport.ts';
 
 const INVITE = [
   'INVITE sip:123456789@127.0.0.1:5070 SIP/2.0',

@@ -12,11 +12,13 @@ export class TrunkAuth {
   readonly #users: Map<string, string>;
   readonly #nonces = new Map<string, number>();
 
+  private readonly realm: string;
   constructor(
     allowedIps: string,
     digestUsers: string,
-    private readonly realm: string,
+    realm: string,
   ) {
+    this.realm = realm;
     this.#allowed = new Set(allowedIps.split(',').map((s) => s.trim()).filter(Boolean));
     this.#users = new Map(
       digestUsers

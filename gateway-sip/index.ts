@@ -1,11 +1,11 @@
-import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.js';
-import type { RoleContext, RunningRole } from '../common/role.js';
-import { meetingServices } from '../meeting/services.js';
-import { Gateway } from './Gateway.js';
-import { registerGatewayRoutes } from './internalRoutes.js';
-import { SipServer } from './SipServer.js';
-import { SipTransport } from './SipTransport.js';
-import { TrunkAuth } from './TrunkAuth.js';
+import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
+import type { RoleContext, RunningRole } from '../common/role.ts';
+import { meetingServices } from '../meeting/services.ts';
+import { Gateway } from './Gateway.ts';
+import { registerGatewayRoutes } from './internalRoutes.ts';
+import { SipServer } from './SipServer.ts';
+import { SipTransport } from './SipTransport.ts';
+import { TrunkAuth } from './TrunkAuth.ts';
 
 export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
   const { config } = ctx;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { AppError } from '../common/errors.js';
-import type { RoleContext } from '../common/role.js';
-import { internalKeyFrom, requireInternalKey } from '../common/internalKey.js';
-import type { Gateway } from './Gateway.js';
+import { AppError } from '../common/errors.ts';
+import type { RoleContext } from '../common/role.ts';
+import { internalKeyFrom, requireInternalKey } from '../common/internalKey.ts';
+import type { Gateway } from './Gateway.ts';
 
 const dialBody = z.object({ meetingId: z.string().min(1).max(64), uri: z.string().regex(/^sips?:[^\s]+$/) });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSdp, negotiate, parseAudio } from './sdp.js';
+import { buildSdp, negotiate, parseAudio } from './sdp.ts';
 
 const SIPP_OFFER = ['v=0', 'o=user1 53655765 2353687637 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 8 0 101', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-11,16', ''].join('\r\n');
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { ConveneClient, RemoteTrack } from '../sdk/ConveneClient.js';
+import type { ConveneClient, RemoteTrack } from '../sdk/ConveneClient.ts';
 
-import { ConveneClient as Client, wrtc } from '../sdk/node.js';
+import { ConveneClient as Client, wrtc } from '../sdk/node.ts';
 
 const SAMPLE_RATE = 48_000;
 const FRAME_MS = 10;

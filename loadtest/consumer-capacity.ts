@@ -2,7 +2,7 @@
  * Consumer capacity benchmark: how many audio consumers one media process (one mediasoup
  * worker) serves at under 1% loss, and how many two such processes serve together.
  *
- *   npx tsx loadtest/consumer-capacity.ts
+ *   node loadtest/consumer-capacity.ts
  *
  * Needs Redis on 127.0.0.1:6379 (REDIS_URL to change it, 127.0.0.1 only): the media processes
  * run in distributed mode (`--role media`, ports 3401/3402, UDP 48000-48900 and 49000-49900),
@@ -26,15 +26,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { internalKeyFrom } from '../common/internalKey.js';
-import { type RunningServer, startServer } from '../test/support/server.js';
-import { type BotsReply, DELAY_BUCKET_US, type ReceiverRequest, type ReceiverSnapshot, type SendStream, type SenderRequest } from './rtp-bots.js';
-import { machine, revision, writeSection } from './report.js';
+import { internalKeyFrom } from '../common/internalKey.ts';
+import { type RunningServer, startServer } from '../test/support/server.ts';
+import { type BotsReply, DELAY_BUCKET_US, type ReceiverRequest, type ReceiverSnapshot, type SendStream, type SenderRequest } from './rtp-bots.ts';
+import { machine, revision, writeSection } from './report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/performance.md');
 const HEADING = '## Consumer capacity';
-const COMMAND = 'npx tsx loadtest/consumer-capacity.ts';
+const COMMAND = 'node loadtest/consumer-capacity.ts';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const envInt = (name: string, fallback: number) => {
@@ -141,7 +141,9 @@ function readStat(pid: number): { comm: string; state: string; ppid: number; tic
 class Bots {
   readonly #waiters: Array<{ type: BotsReply['type']; resolve: (reply: BotsReply) => void }> = [];
 
-  private constructor(readonly child: ChildProcess) {
+  readonly child: ChildProcess;
+  private constructor(child: ChildProcess) {
+    this.child = child;
     child.on('message', (reply: BotsReply) => {
       const i = this.#waiters.findIndex((w) => w.type === reply.type);
       if (i !== -1) this.#waiters.splice(i, 1)[0]!.resolve(reply);
@@ -149,7 +151,7 @@ class Bots {
   }
 
   static async start(role: 'sender' | 'receiver'): Promise<Bots> {
-    const child = fork(path.join(ROOT, 'loadtest/rtp-bots.ts'), [role], { execArgv: ['--import', 'tsx'], cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(ROOT, 'loadtest/rtp-bots.ts'), [role], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
     const bots = new Bots(child);
@@ -191,10 +193,15 @@ class Bots {
 // The media node's internal API
 
 class MediaApi {
+  readonly url: string;
+  private readonly key: string;
   constructor(
-    readonly url: string,
-    private readonly key: string,
-  ) {}
+    url: string,
+    key: string,
+  ) {
+    this.url = url;
+    this.key = key;
+  }
 
   /** Calls made and their total and longest duration, for the setup line of each step. */
   static calls = { count: 0, totalMs: 0, maxMs: 0 };

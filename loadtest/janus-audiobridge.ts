@@ -150,10 +150,15 @@ export class JanusClient {
   readonly #abort = new AbortController();
   #polling?: Promise<void>;
 
+  private readonly url: string;
+  readonly sessionId: number;
   private constructor(
-    private readonly url: string,
-    readonly sessionId: number,
-  ) {}
+    url: string,
+    sessionId: number,
+  ) {
+    this.url = url;
+    this.sessionId = sessionId;
+  }
 
   static async connect(url: string): Promise<JanusClient> {
     const created = await post(url, { janus: 'create', transaction: 'create' });

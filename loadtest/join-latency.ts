@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createMeeting, type RunningServer, startServer } from '../test/support/server.js';
-import { type Bot, startBot } from './bot.js';
-import { machine, revision, writeSection } from './report.js';
+import { createMeeting, type RunningServer, startServer } from '../test/support/server.ts';
+import { type Bot, startBot } from './bot.ts';
+import { machine, revision, writeSection } from './report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/performance.md');
-const COMMAND = 'npx tsx loadtest/join-latency.ts';
+const COMMAND = 'node loadtest/join-latency.ts';
 const PORT = 3300;
 const SERVER_ENV = { MEDIA_PORT_BASE: '47000', MEDIA_RTC_MIN_PORT: '47010', MEDIA_RTC_MAX_PORT: '47300' };
 const SINGLE_ROUNDS = 20;

@@ -5,9 +5,9 @@
  * inputs are identified by SSRC on the mixer's one UDP port, outputs go to each participant.
  * Started with `fork` (IPC only); exits when the channel closes or after LIFETIME_MS.
  */
-import { createLogger } from '../common/logger.js';
-import { AudioMixer } from '../media/mixer/AudioMixer.js';
-import type { MixerCommand, MixerEvent } from '../media/mixer/protocol.js';
+import { createLogger } from '../common/logger.ts';
+import { AudioMixer } from '../media/mixer/AudioMixer.ts';
+import type { MixerCommand, MixerEvent } from '../media/mixer/protocol.ts';
 
 export type ConveneRequest = { type: 'start' } | { type: 'commands'; commands: MixerCommand[] } | { type: 'stats' } | { type: 'stop' };
 

@@ -2,7 +2,7 @@
  * Audio mixing capacity, side by side: Convene's mixer (media/mixer) and Janus AudioBridge (the
  * Debian package's janus), on this machine, under the same load.
  *
- *   npx tsx loadtest/mixer-vs-janus.ts [--hold 10] [--ladder 10,40,80] [--janus-quality 4] [--nice -10]
+ *   node loadtest/mixer-vs-janus.ts [--hold 10] [--ladder 10,40,80] [--janus-quality 4] [--nice -10]
  *                                      [--series convene-all,janus-all,janus@9-all:60,...] [--no-write]
  *
  * A series is `system[@quality]-case[:N/N/...]`: convene or janus, all or typical; @ sets Janus's
@@ -32,11 +32,11 @@
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readdirSync, readFileSync, } from 'node:fs';
 import os from 'node:os';
-import type { MixerCommand } from '../media/mixer/protocol.js';
-import { JanusClient, JanusProcess } from './janus-audiobridge.js';
-import type { BotSpec, BotsReply, BotsRequest, BotsSnapshot } from './mixer-bench-bots.js';
-import type { ConveneReply, ConveneRequest } from './mixer-bench-convene.js';
-import { revision, writeSection } from './report.js';
+import type { MixerCommand } from '../media/mixer/protocol.ts';
+import { JanusClient, JanusProcess } from './janus-audiobridge.ts';
+import type { BotSpec, BotsReply, BotsRequest, BotsSnapshot } from './mixer-bench-bots.ts';
+import type { ConveneReply, ConveneRequest } from './mixer-bench-convene.ts';
+import { revision, writeSection } from './report.ts';
 
 const ROOM_SIZE = 10;
 const SPEAKERS_TYPICAL = 3;
@@ -150,14 +150,16 @@ if (!(HOLD_MS > 0) || LADDER.some((n) => !(n > 0))) throw new Error('bad --hold 
 function forkTs(file: string): ChildProcess {
   const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
   const url = new URL(file, import.meta.url);
-  if (NICE === 0) return fork(url, [], { execArgv: ['--import', 'tsx'], stdio });
-  return fork(url, [], { execPath: 'nice', execArgv: ['-n', String(NICE), process.execPath, '--import', 'tsx'], stdio });
+  if (NICE === 0) return fork(url, [], { stdio });
+  return fork(url, [], { execPath: 'nice', execArgv: ['-n', String(NICE), process.execPath], stdio });
 }
 
 class Child<Req, Rep extends { type: string }> {
   readonly #waiters: Array<{ type: string; resolve: (reply: Rep) => void; reject: (error: Error) => void }> = [];
 
-  constructor(readonly process: ChildProcess) {
+  readonly process: ChildProcess;
+  constructor(process: ChildProcess) {
+    this.process = process;
     process.on('message', (message: Rep) => {
       const i = this.#waiters.findIndex((w) => w.type === message.type);
       if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(message);
@@ -662,7 +664,7 @@ function report(results: SeriesResult[], janusVersion: string, started: Date): s
       : []),
     '',
     `- Machine: ${os.availableParallelism()} CPUs (nproc), ${cpuModel()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, Linux ${os.release()}`,
-    '- Convene: mixes at 48 kHz in one worker thread (`media/mixer/mixerThread.ts`, loaded through tsx); Opus by',
+    '- Convene: mixes at 48 kHz in one worker thread (`media/mixer/mixerThread.ts`, run as TypeScript by Node itself); Opus by',
     '  `@discordjs/opus` with libopus defaults (complexity 9, application "audio", automatic bitrate)',
     `- Janus: ${janusVersion}, with a configuration folder of its own (HTTP transport on 127.0.0.1 and the`,
     `  AudioBridge plugin only, \`local_ip\` 127.0.0.1); rooms created over the HTTP API with \`sampling_rate\` ${JANUS_SAMPLING_RATE} (as`,
@@ -672,7 +674,7 @@ function report(results: SeriesResult[], janusVersion: string, started: Date): s
     '  the plain-RTP socket)',
     `- Date: ${started.toISOString()}`,
     `- Revision: ${revision()}`,
-    '- Command: `npx tsx loadtest/mixer-vs-janus.ts`',
+    '- Command: `node loadtest/mixer-vs-janus.ts`',
     '',
   );
   return lines.join('\n');

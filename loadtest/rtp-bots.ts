@@ -7,7 +7,7 @@
  *             number, one-way delay of a sample of packets); the benchmark starts one per
  *             media process, so that receiving is not capped at one core
  *
- * Started with `fork` by the benchmark (`--import tsx loadtest/rtp-bots.ts sender|receiver`);
+ * Started with `fork` by the benchmark (`node loadtest/rtp-bots.ts sender|receiver`);
  * it talks over the IPC channel only and exits when that channel closes or its time is up.
  */
 import dgram from 'node:dgram';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, type ErrorCode, errorCodes, withTimeout } from '../common/errors.js';
-import { INTERNAL_KEY_HEADER } from '../common/internalKey.js';
-import type { Logger } from '../common/logger.js';
-import type { NodeRegistry } from '../common/NodeRegistry.js';
-import type { MediaMethodName, MediaNode } from './MediaNode.js';
+import { AppError, type ErrorCode, errorCodes, withTimeout } from '../common/errors.ts';
+import { INTERNAL_KEY_HEADER } from '../common/internalKey.ts';
+import type { Logger } from '../common/logger.ts';
+import type { NodeRegistry } from '../common/NodeRegistry.ts';
+import type { MediaMethodName, MediaNode } from './MediaNode.ts';
 
 export type MediaParams<M extends MediaMethodName> = Parameters<MediaNode[M]>[0];
 export type MediaResult<M extends MediaMethodName> = Awaited<ReturnType<MediaNode[M]>>;
@@ -18,10 +18,15 @@ export interface MediaClient {
 
 /** The embedded mode's client: the media node lives in this process. */
 export class LocalMediaClient implements MediaClient {
+  private readonly node: MediaNode;
+  private readonly timeoutMs: number;
   constructor(
-    private readonly node: MediaNode,
-    private readonly timeoutMs: number,
-  ) {}
+    node: MediaNode,
+    timeoutMs: number,
+  ) {
+    this.node = node;
+    this.timeoutMs = timeoutMs;
+  }
 
   async call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>> {
     if (nodeId !== this.node.nodeId) throw new AppError('unavailable', `media node ${nodeId} is not reachable from this process`);
@@ -37,13 +42,21 @@ export class LocalMediaClient implements MediaClient {
 export class HttpMediaClient implements MediaClient {
   readonly #local?: LocalMediaClient;
 
+  private readonly registry: NodeRegistry;
+  private readonly internalKey: string;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
   constructor(
-    private readonly registry: NodeRegistry,
-    private readonly internalKey: string,
-    private readonly timeoutMs: number,
-    private readonly logger: Logger,
+    registry: NodeRegistry,
+    internalKey: string,
+    timeoutMs: number,
+    logger: Logger,
     local?: MediaNode,
   ) {
+    this.registry = registry;
+    this.internalKey = internalKey;
+    this.timeoutMs = timeoutMs;
+    this.logger = logger;
     if (local) this.#local = new LocalMediaClient(local, timeoutMs);
     this.localNodeId = local?.nodeId;
   }

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } from '../common/protocol.js';
-import { ROUTER_MEDIA_CODECS } from './codecs.js';
-import type { MediaClient } from './MediaClient.js';
-import { type MediaAppData, MediaRoom, type NodePipe, type RoomProducer, RouterSlot } from './MediaRoom.js';
-import { AudioMixer } from './mixer/AudioMixer.js';
-import { MeetingMix } from './mixer/MeetingMix.js';
-import type { OutputCodec } from './mixer/protocol.js';
-import type { WorkerPool } from './WorkerPool.js';
+import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } from '../common/protocol.ts';
+import { ROUTER_MEDIA_CODECS } from './codecs.ts';
+import type { MediaClient } from './MediaClient.ts';
+import { type MediaAppData, MediaRoom, type NodePipe, type RoomProducer, RouterSlot } from './MediaRoom.ts';
+import { AudioMixer } from './mixer/AudioMixer.ts';
+import { MeetingMix } from './mixer/MeetingMix.ts';
+import type { OutputCodec } from './mixer/protocol.ts';
+import type { WorkerPool } from './WorkerPool.ts';
+import { detach } from '../common/detach.ts';
 
 export interface MediaNodeOptions {
   nodeId: string;
@@ -48,12 +50,20 @@ export class MediaNode {
   #draining = false;
   #mixer?: AudioMixer;
 
+  private readonly pool: WorkerPool;
+  private readonly links: MediaNodeLinks;
+  private readonly options: MediaNodeOptions;
+  private readonly logger: Logger;
   constructor(
-    private readonly pool: WorkerPool,
-    private readonly links: MediaNodeLinks,
-    private readonly options: MediaNodeOptions,
-    private readonly logger: Logger,
+    pool: WorkerPool,
+    links: MediaNodeLinks,
+    options: MediaNodeOptions,
+    logger: Logger,
   ) {
+    this.pool = pool;
+    this.links = links;
+    this.options = options;
+    this.logger = logger;
     pool.on('workerDied', ({ index }) => this.#onWorkerDied(index));
   }
 
@@ -362,8 +372,8 @@ export class MediaNode {
     const entry = this.#rooms.get(notice.meetingId)?.producers.get(notice.producerId);
     if (!entry || entry.importedFrom !== notice.from) return;
     if (notice.type === 'producerClosed') entry.producer.close();
-    else if (notice.type === 'producerPaused') void entry.producer.pause();
-    else void entry.producer.resume();
+    else if (notice.type === 'producerPaused') detach(this.logger, 'pausing a piped producer', entry.producer.pause());
+    else detach(this.logger, 'resuming a piped producer', entry.producer.resume());
   }
 
   /** A peer died or left: drop every pipe to it. */
@@ -473,7 +483,7 @@ export class MediaNode {
         onIdle: () => {
           if (this.#rooms.get(meetingId) !== room) return;
           logger.info('meeting idle on this node; closing its routers');
-          void this.closeMeeting({ meetingId });
+          detach(logger, 'closing an idle meeting', this.closeMeeting({ meetingId }));
         },
         addRouter: (used) => this.#createSlot(meetingId, used),
       },
@@ -508,13 +518,14 @@ export class MediaNode {
 
 /**
  * An object can close while a request about it is in flight (its producer left, say); that
- * is `not_found` for the client, not a server failure.
+ * is `not_found` for the client, not a server failure. mediasoup ≥ 3.21 says so with typed
+ * errors, so no message needs matching.
  */
 async function closedMeansGone(object: { closed: boolean; id: string }, op: () => Promise<void>): Promise<void> {
   try {
     await op();
   } catch (error) {
-    if (object.closed || (error instanceof Error && /not found|closed/i.test(error.message))) {
+    if (object.closed || error instanceof NotFoundError || error instanceof WorkerClosedError) {
       throw new AppError('not_found', `${object.id} closed meanwhile`);
     }
     throw error;

@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup';
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { MediaSource } from '../common/protocol.js';
-import type { MeetingMix } from './mixer/MeetingMix.js';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { MediaSource } from '../common/protocol.ts';
+import type { MeetingMix } from './mixer/MeetingMix.ts';
+import { detach } from '../common/detach.ts';
 
 export interface MediaAppData extends types.AppData {
   meetingId: string;
@@ -17,11 +18,18 @@ export class RouterSlot {
   readonly consumers = new Set<string>();
   participants = 0;
 
+  readonly router: types.Router;
+  readonly workerIndex: number;
+  readonly webRtcServer: types.WebRtcServer | undefined;
   constructor(
-    readonly router: types.Router,
-    readonly workerIndex: number,
-    readonly webRtcServer: types.WebRtcServer | undefined,
-  ) {}
+    router: types.Router,
+    workerIndex: number,
+    webRtcServer: types.WebRtcServer | undefined,
+  ) {
+    this.router = router;
+    this.workerIndex = workerIndex;
+    this.webRtcServer = webRtcServer;
+  }
 }
 
 /** A producer the room can route: published here, or imported from another node. */
@@ -48,10 +56,15 @@ export class ParticipantMedia {
   readonly consumers = new Map<string, types.Consumer<MediaAppData>>();
   rtpCapabilities?: types.RtpCapabilities;
 
+  readonly participantId: string;
+  readonly slot: RouterSlot;
   constructor(
-    readonly participantId: string,
-    readonly slot: RouterSlot,
-  ) {}
+    participantId: string,
+    slot: RouterSlot,
+  ) {
+    this.participantId = participantId;
+    this.slot = slot;
+  }
 
   transport(id: string): types.Transport<MediaAppData> {
     const transport = this.transports.get(id);
@@ -119,13 +132,21 @@ export class MediaRoom {
   mix?: MeetingMix;
   #idleTimer?: NodeJS.Timeout;
 
+  readonly meetingId: string;
+  private readonly hooks: MediaRoomHooks;
+  private readonly idleTimeoutMs: number;
+  readonly logger: Logger;
   constructor(
-    readonly meetingId: string,
+    meetingId: string,
     primary: RouterSlot,
-    private readonly hooks: MediaRoomHooks,
-    private readonly idleTimeoutMs: number,
-    readonly logger: Logger,
+    hooks: MediaRoomHooks,
+    idleTimeoutMs: number,
+    logger: Logger,
   ) {
+    this.meetingId = meetingId;
+    this.hooks = hooks;
+    this.idleTimeoutMs = idleTimeoutMs;
+    this.logger = logger;
     this.slots = [primary];
     // One observer on the primary router; every audio producer is piped there to be heard.
     this.#speakerObserver = primary.router.createActiveSpeakerObserver({ interval: 300 }).then((observer) => {
@@ -188,10 +209,12 @@ export class MediaRoom {
       this.imports.delete(entry.producer.id);
     });
     if (entry.producer.kind === 'audio') {
-      void this.ensureInSlot(entry, this.primary)
-        .then(async () => (await this.#speakerObserver).addProducer({ producerId: entry.producer.id }))
-        .catch(() => undefined);
-      void this.mix?.addProducer(entry).catch((error: unknown) => this.logger.warn({ err: error }, 'mixer could not take an input'));
+      detach(
+        this.logger,
+        'adding a producer to the active speaker observer',
+        this.ensureInSlot(entry, this.primary).then(async () => (await this.#speakerObserver).addProducer({ producerId: entry.producer.id })),
+      );
+      if (this.mix) detach(this.logger, 'giving the mixer an input', this.mix.addProducer(entry));
     }
   }
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../common/testing.js';
-import { WorkerPool } from './WorkerPool.js';
+import { waitFor } from '../common/testing.ts';
+import { WorkerPool } from './WorkerPool.ts';
 
 describe('WorkerPool with real mediasoup workers', () => {
   let pool: WorkerPool;

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../common/logger.ts';
+import { detach } from '../common/detach.ts';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -45,11 +46,14 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #slots: Array<PooledWorker | undefined>;
   #closed = false;
 
+  private readonly options: WorkerPoolOptions;
+  private readonly logger: Logger;
   constructor(
-    private readonly options: WorkerPoolOptions,
-    private readonly logger: Logger,
-  ) {
+    options: WorkerPoolOptions,
+    logger: Logger) {
     super();
+    this.options = options;
+    this.logger = logger;
     this.#slots = new Array(options.size).fill(undefined);
   }
 
@@ -139,7 +143,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     if (this.#slots[pooled.index] === pooled) this.#slots[pooled.index] = undefined;
     this.logger.error({ workerIndex: pooled.index, workerPid: pooled.worker.pid, err: error }, 'mediasoup worker died; replacing it');
     this.emit('workerDied', { index: pooled.index, pid: pooled.worker.pid, error });
-    void this.#replace(pooled.index, this.options.restartDelayMs ?? 100);
+    detach(this.logger, 'replacing a worker', this.#replace(pooled.index, this.options.restartDelayMs ?? 100));
   }
 
   async #replace(index: number, delayMs: number): Promise<void> {
@@ -149,7 +153,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       await this.#spawn(index);
     } catch (error) {
       this.logger.error({ workerIndex: index, err: error }, 'replacing mediasoup worker failed; will retry');
-      void this.#replace(index, Math.min(delayMs * 2, 10_000));
+      detach(this.logger, 'replacing a worker', this.#replace(index, Math.min(delayMs * 2, 10_000)));
     }
   }
 }

@@ -1,8 +1,8 @@
-import { NodeRegistry } from '../common/NodeRegistry.js';
-import type { RoleContext } from '../common/role.js';
-import { internalKeyFrom } from '../common/internalKey.js';
-import { HttpMediaClient, LocalMediaClient, type MediaClient } from './MediaClient.js';
-import type { MediaNode } from './MediaNode.js';
+import { NodeRegistry } from '../common/NodeRegistry.ts';
+import type { RoleContext } from '../common/role.ts';
+import { internalKeyFrom } from '../common/internalKey.ts';
+import { HttpMediaClient, LocalMediaClient, type MediaClient } from './MediaClient.ts';
+import type { MediaNode } from './MediaNode.ts';
 
 /**
  * Chosen once per process. Embedded: the one media node is in this process. With Redis: HTTP to

@@ -1,13 +1,15 @@
+import type { Logger } from '../common/logger.ts';
 import { Gauge } from 'prom-client';
-import { NodeHeartbeat, NodeRegistry, STALE_MS } from '../common/NodeRegistry.js';
-import type { RoleContext, RunningRole } from '../common/role.js';
-import { meetingChannel } from '../meeting/MeetingEvents.js';
-import type { MediaLoad } from '../meeting/placement/PlacementStrategy.js';
-import { createMediaClient } from './createMediaClient.js';
-import { internalKeyFrom } from '../common/internalKey.js';
-import { registerMediaRoutes } from './internalRoutes.js';
-import { MediaNode, type PeerNotice } from './MediaNode.js';
-import { WorkerPool } from './WorkerPool.js';
+import { NodeHeartbeat, NodeRegistry, STALE_MS } from '../common/NodeRegistry.ts';
+import type { RoleContext, RunningRole } from '../common/role.ts';
+import { meetingChannel } from '../meeting/MeetingEvents.ts';
+import type { MediaLoad } from '../meeting/placement/PlacementStrategy.ts';
+import { createMediaClient } from './createMediaClient.ts';
+import { internalKeyFrom } from '../common/internalKey.ts';
+import { registerMediaRoutes } from './internalRoutes.ts';
+import { MediaNode, type PeerNotice } from './MediaNode.ts';
+import { WorkerPool } from './WorkerPool.ts';
+import { detach } from '../common/detach.ts';
 
 export const peerChannel = (nodeId: string) => `media-node:${nodeId}`;
 
@@ -30,8 +32,8 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   const node = new MediaNode(
     pool,
     {
-      publish: (meetingId, event) => void backends.bus.publish(meetingChannel(meetingId), event),
-      notifyPeer: (nodeId, notice) => void backends.bus.publish(peerChannel(nodeId), notice),
+      publish: (meetingId, event) => detach(logger, 'publishing a meeting event', backends.bus.publish(meetingChannel(meetingId), event)),
+      notifyPeer: (nodeId, notice) => detach(logger, 'notifying a peer node', backends.bus.publish(peerChannel(nodeId), notice)),
     },
     {
       nodeId: config.nodeId,
@@ -50,7 +52,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   registerMediaRoutes(ctx.http, node, internalKeyFrom(config.jwtSecret));
 
   const registry = new NodeRegistry<MediaLoad>(backends.store, 'media');
-  const cpu = cpuMeter(pool);
+  const cpu = cpuMeter(pool, logger);
   const heartbeat = new NodeHeartbeat<MediaLoad>(
     registry,
     () => ({
@@ -128,7 +130,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
 }
 
 /** Share of one core used by this process and its workers since the last reading. */
-function cpuMeter(pool: WorkerPool): { read: () => number; stop: () => void } {
+function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; stop: () => void } {
   let last = { at: Date.now(), used: 0 };
   let workersUsed = 0;
   const sample = async () => {
@@ -139,7 +141,7 @@ function cpuMeter(pool: WorkerPool): { read: () => number; stop: () => void } {
     }
     workersUsed = total;
   };
-  const timer = setInterval(() => void sample(), 2000);
+  const timer = setInterval(() => detach(logger, 'sampling worker CPU', sample()), 2000);
   timer.unref();
   const read = () => {
     const own = process.cpuUsage();

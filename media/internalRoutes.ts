@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../common/errors.js';
-import { requireInternalKey } from '../common/internalKey.js';
-import { MEDIA_METHODS, type MediaMethodName, type MediaNode } from './MediaNode.js';
+import { AppError } from '../common/errors.ts';
+import { requireInternalKey } from '../common/internalKey.ts';
+import { MEDIA_METHODS, type MediaMethodName, type MediaNode } from './MediaNode.ts';
 
 const body = z.object({ requestId: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()) });
 

@@ -1,7 +1,8 @@
-import type { Logger } from '../common/logger.js';
-import type { StateStore } from '../common/state/StateStore.js';
-import { tryLock } from '../common/state/lock.js';
-import type { SeatService } from './SeatService.js';
+import type { Logger } from '../common/logger.ts';
+import type { StateStore } from '../common/state/StateStore.ts';
+import { tryLock } from '../common/state/lock.ts';
+import type { SeatService } from './SeatService.ts';
+import { detach } from '../common/detach.ts';
 
 /**
  * Removes zombies: seats whose grace period ran out. Any number of meeting nodes may run it;
@@ -11,15 +12,24 @@ export class Cleaner {
   #timer?: NodeJS.Timeout;
   #running = false;
 
+  private readonly store: StateStore;
+  private readonly seats: SeatService;
+  private readonly intervalMs: number;
+  private readonly logger: Logger;
   constructor(
-    private readonly store: StateStore,
-    private readonly seats: SeatService,
-    private readonly intervalMs: number,
-    private readonly logger: Logger,
-  ) {}
+    store: StateStore,
+    seats: SeatService,
+    intervalMs: number,
+    logger: Logger,
+  ) {
+    this.store = store;
+    this.seats = seats;
+    this.intervalMs = intervalMs;
+    this.logger = logger;
+  }
 
   start(): void {
-    this.#timer = setInterval(() => void this.sweep(), this.intervalMs);
+    this.#timer = setInterval(() => detach(this.logger, 'cleaner sweep', this.sweep()), this.intervalMs);
     this.#timer.unref();
   }
 

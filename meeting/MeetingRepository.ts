@@ -1,12 +1,15 @@
-import type { StateStore } from '../common/state/StateStore.js';
-import type { ChatMessage, Presentation, ProducerInfo } from '../common/protocol.js';
-import type { MeetingRecord, ParticipantRecord } from './records.js';
+import type { StateStore } from '../common/state/StateStore.ts';
+import type { ChatMessage, Presentation, ProducerInfo } from '../common/protocol.ts';
+import type { MeetingRecord, ParticipantRecord } from './records.ts';
 
 const CHAT_HISTORY = 200;
 
 /** Where meeting state lives in the StateStore; the only module that knows the key layout. */
 export class MeetingRepository {
-  constructor(readonly store: StateStore) {}
+  readonly store: StateStore;
+  constructor(store: StateStore) {
+    this.store = store;
+  }
 
   async getMeeting(id: string): Promise<MeetingRecord | null> {
     const raw = await this.store.get(`meeting:${id}`);

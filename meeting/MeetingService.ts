@@ -1,13 +1,13 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { ChatMessage, Grants, MediaSource, MeetingSummary, Role } from '../common/protocol.js';
-import type { MediaClient } from '../media/MediaClient.js';
-import type { MeetingEvents } from './MeetingEvents.js';
-import type { MeetingRepository } from './MeetingRepository.js';
-import { hashPassword, verifyPassword } from './passwords.js';
-import type { MeetingRecord, ParticipantRecord } from './records.js';
-import type { TokenService } from './tokens.js';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { ChatMessage, Grants, MediaSource, MeetingSummary, Role } from '../common/protocol.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
+import type { MeetingEvents } from './MeetingEvents.ts';
+import type { MeetingRepository } from './MeetingRepository.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import type { MeetingRecord, ParticipantRecord } from './records.ts';
+import type { TokenService } from './tokens.ts';
 
 export interface MeetingServiceOptions {
   publicUrl: string;
@@ -40,14 +40,27 @@ export const GRANTS: Record<Role, Grants> = {
 
 /** Meeting lifecycle, admission and host actions. Holds no state of its own. */
 export class MeetingService {
+  private readonly repo: MeetingRepository;
+  private readonly events: MeetingEvents;
+  private readonly media: MediaClient;
+  private readonly tokens: TokenService;
+  private readonly options: MeetingServiceOptions;
+  private readonly logger: Logger;
   constructor(
-    private readonly repo: MeetingRepository,
-    private readonly events: MeetingEvents,
-    private readonly media: MediaClient,
-    private readonly tokens: TokenService,
-    private readonly options: MeetingServiceOptions,
-    private readonly logger: Logger,
-  ) {}
+    repo: MeetingRepository,
+    events: MeetingEvents,
+    media: MediaClient,
+    tokens: TokenService,
+    options: MeetingServiceOptions,
+    logger: Logger,
+  ) {
+    this.repo = repo;
+    this.events = events;
+    this.media = media;
+    this.tokens = tokens;
+    this.options = options;
+    this.logger = logger;
+  }
 
   async create(input: CreateMeetingInput): Promise<MeetingView & { hostKey: string; hostJoinUrl: string }> {
     const id = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x');

@@ -1,9 +1,10 @@
-import type { Logger } from '../common/logger.js';
-import { isAlive, type NodeKind, NodeRegistry } from '../common/NodeRegistry.js';
-import { tryLock } from '../common/state/lock.js';
-import type { StateStore } from '../common/state/StateStore.js';
-import type { MeetingRepository } from './MeetingRepository.js';
-import type { SeatService } from './SeatService.js';
+import type { Logger } from '../common/logger.ts';
+import { isAlive, type NodeKind, NodeRegistry } from '../common/NodeRegistry.ts';
+import { tryLock } from '../common/state/lock.ts';
+import type { StateStore } from '../common/state/StateStore.ts';
+import type { MeetingRepository } from './MeetingRepository.ts';
+import type { SeatService } from './SeatService.ts';
+import { detach } from '../common/detach.ts';
 
 /**
  * Notices media and push nodes that stopped heartbeating (crashed, or drained and gone) while
@@ -17,19 +18,29 @@ export class NodeWatcher {
   /** SIP gateways hold their callers' seats as push nodes hold sockets. */
   readonly #gateways: NodeRegistry;
 
+  private readonly store: StateStore;
+  private readonly repo: MeetingRepository;
+  private readonly seats: SeatService;
+  private readonly intervalMs: number;
+  private readonly logger: Logger;
   constructor(
-    private readonly store: StateStore,
-    private readonly repo: MeetingRepository,
-    private readonly seats: SeatService,
-    private readonly intervalMs: number,
-    private readonly logger: Logger,
+    store: StateStore,
+    repo: MeetingRepository,
+    seats: SeatService,
+    intervalMs: number,
+    logger: Logger,
   ) {
+    this.store = store;
+    this.repo = repo;
+    this.seats = seats;
+    this.intervalMs = intervalMs;
+    this.logger = logger;
     this.#registries = { media: new NodeRegistry(store, 'media'), push: new NodeRegistry(store, 'push') };
     this.#gateways = new NodeRegistry(store, 'gateway-sip');
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.check(), this.intervalMs);
+    this.#timer = setInterval(() => detach(this.logger, 'node watcher check', this.check()), this.intervalMs);
     this.#timer.unref();
   }
 

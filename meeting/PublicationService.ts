@@ -1,17 +1,24 @@
-import { AppError } from '../common/errors.js';
-import type { MediaSource, ProducerInfo } from '../common/protocol.js';
-import type { MediaClient } from '../media/MediaClient.js';
-import type { MeetingEvents } from './MeetingEvents.js';
-import type { MeetingRepository } from './MeetingRepository.js';
-import type { ParticipantRecord } from './records.js';
+import { AppError } from '../common/errors.ts';
+import type { MediaSource, ProducerInfo } from '../common/protocol.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
+import type { MeetingEvents } from './MeetingEvents.ts';
+import type { MeetingRepository } from './MeetingRepository.ts';
+import type { ParticipantRecord } from './records.ts';
 
 /** What each participant publishes: the producers others can subscribe to. */
 export class PublicationService {
+  private readonly repo: MeetingRepository;
+  private readonly events: MeetingEvents;
+  private readonly media: MediaClient;
   constructor(
-    private readonly repo: MeetingRepository,
-    private readonly events: MeetingEvents,
-    private readonly media: MediaClient,
-  ) {}
+    repo: MeetingRepository,
+    events: MeetingEvents,
+    media: MediaClient,
+  ) {
+    this.repo = repo;
+    this.events = events;
+    this.media = media;
+  }
 
   async publish(
     who: ParticipantRecord,

@@ -1,14 +1,14 @@
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { withLock } from '../common/state/lock.js';
-import type { JoinResult, ServerEvents } from '../common/protocol.js';
-import type { MediaClient } from '../media/MediaClient.js';
-import type { MeetingEvents } from './MeetingEvents.js';
-import type { MeetingRepository } from './MeetingRepository.js';
-import { type MeetingService, summary } from './MeetingService.js';
-import type { MediaPlacement } from './placement/MediaPlacement.js';
-import { publicParticipant, type ParticipantRecord } from './records.js';
-import type { TokenClaims, TokenService } from './tokens.js';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import { withLock } from '../common/state/lock.ts';
+import type { JoinResult, ServerEvents } from '../common/protocol.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
+import type { MeetingEvents } from './MeetingEvents.ts';
+import type { MeetingRepository } from './MeetingRepository.ts';
+import { type MeetingService, summary } from './MeetingService.ts';
+import type { MediaPlacement } from './placement/MediaPlacement.ts';
+import { publicParticipant, type ParticipantRecord } from './records.ts';
+import type { TokenClaims, TokenService } from './tokens.ts';
 
 export interface SeatServiceOptions {
   reconnectGraceMs: number;
@@ -28,16 +28,33 @@ const TRY_ANOTHER_NODE = new Set(['node_full', 'node_draining', 'unavailable', '
  * join, a disconnect and the cleaner cannot interleave.
  */
 export class SeatService {
+  private readonly repo: MeetingRepository;
+  private readonly meetings: MeetingService;
+  private readonly events: MeetingEvents;
+  private readonly media: MediaClient;
+  private readonly placement: MediaPlacement;
+  private readonly tokens: TokenService;
+  private readonly options: SeatServiceOptions;
+  private readonly logger: Logger;
   constructor(
-    private readonly repo: MeetingRepository,
-    private readonly meetings: MeetingService,
-    private readonly events: MeetingEvents,
-    private readonly media: MediaClient,
-    private readonly placement: MediaPlacement,
-    private readonly tokens: TokenService,
-    private readonly options: SeatServiceOptions,
-    private readonly logger: Logger,
-  ) {}
+    repo: MeetingRepository,
+    meetings: MeetingService,
+    events: MeetingEvents,
+    media: MediaClient,
+    placement: MediaPlacement,
+    tokens: TokenService,
+    options: SeatServiceOptions,
+    logger: Logger,
+  ) {
+    this.repo = repo;
+    this.meetings = meetings;
+    this.events = events;
+    this.media = media;
+    this.placement = placement;
+    this.tokens = tokens;
+    this.options = options;
+    this.logger = logger;
+  }
 
   /** The meeting's primary media node, placed once under a lock, moved only if it died. */
   async mediaNodeFor(meetingId: string): Promise<string> {

@@ -1,7 +1,7 @@
-import type { RoleContext, RunningRole } from '../common/role.js';
-import { Cleaner } from './Cleaner.js';
-import { NodeWatcher } from './NodeWatcher.js';
-import { meetingServices } from './services.js';
+import type { RoleContext, RunningRole } from '../common/role.ts';
+import { Cleaner } from './Cleaner.ts';
+import { NodeWatcher } from './NodeWatcher.ts';
+import { meetingServices } from './services.ts';
 
 /**
  * The meeting role's own work: the cleaner that releases expired seats and the watcher that

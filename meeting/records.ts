@@ -1,4 +1,4 @@
-import type { ParticipantInfo } from '../common/protocol.js';
+import type { ParticipantInfo } from '../common/protocol.ts';
 
 export interface MeetingSettings {
   maxParticipants: number;

@@ -1,15 +1,15 @@
-import { NodeRegistry } from '../common/NodeRegistry.js';
-import type { RoleContext } from '../common/role.js';
-import { createMediaClient } from '../media/createMediaClient.js';
-import type { MediaClient } from '../media/MediaClient.js';
-import { MeetingEvents } from './MeetingEvents.js';
-import { MeetingRepository } from './MeetingRepository.js';
-import { MeetingService } from './MeetingService.js';
-import { MediaPlacement, STRATEGIES } from './placement/MediaPlacement.js';
-import type { MediaLoad } from './placement/PlacementStrategy.js';
-import { PublicationService } from './PublicationService.js';
-import { SeatService } from './SeatService.js';
-import { TokenService } from './tokens.js';
+import { NodeRegistry } from '../common/NodeRegistry.ts';
+import type { RoleContext } from '../common/role.ts';
+import { createMediaClient } from '../media/createMediaClient.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
+import { MeetingEvents } from './MeetingEvents.ts';
+import { MeetingRepository } from './MeetingRepository.ts';
+import { MeetingService } from './MeetingService.ts';
+import { MediaPlacement, STRATEGIES } from './placement/MediaPlacement.ts';
+import type { MediaLoad } from './placement/PlacementStrategy.ts';
+import { PublicationService } from './PublicationService.ts';
+import { SeatService } from './SeatService.ts';
+import { TokenService } from './tokens.ts';
 
 export interface MeetingServices {
   repo: MeetingRepository;

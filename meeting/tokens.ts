@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { AppError } from '../common/errors.js';
-import { grantsSchema, ROLES } from '../common/protocol.js';
+import { AppError } from '../common/errors.ts';
+import { grantsSchema, ROLES } from '../common/protocol.ts';
 
 const claimsSchema = z.object({
   sub: z.string().min(1),

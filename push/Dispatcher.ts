@@ -1,9 +1,10 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { AppError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
-import { type Ack, type ClientMessageName, clientMessages } from '../common/protocol.js';
-import type { Handler, HandlerTable } from './handlers/Handler.js';
-import type { ClientSocket, HandlerContext } from './SocketSession.js';
+import { AppError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import { type Ack, type ClientMessageName, clientMessages } from '../common/protocol.ts';
+import type { Handler, HandlerTable } from './handlers/Handler.ts';
+import type { ClientSocket, HandlerContext } from './SocketSession.ts';
+import { detach } from '../common/detach.ts';
 
 const BEFORE_JOIN = new Set<string>(['getRouterRtpCapabilities', 'join']);
 
@@ -15,15 +16,20 @@ const BEFORE_JOIN = new Set<string>(['getRouterRtpCapabilities', 'join']);
 export class Dispatcher {
   readonly #limiter = new RateLimiterMemory({ points: 100, duration: 1 });
 
+  private readonly handlers: HandlerTable;
+  private readonly logger: Logger;
   constructor(
-    private readonly handlers: HandlerTable,
-    private readonly logger: Logger,
-  ) {}
+    handlers: HandlerTable,
+    logger: Logger,
+  ) {
+    this.handlers = handlers;
+    this.logger = logger;
+  }
 
   attach(socket: ClientSocket, context: HandlerContext): void {
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Ack<unknown>) => void) : undefined;
-      void this.#dispatch(socket, context, event, args[0], ack);
+      detach(this.logger, `handling ${event}`, this.#dispatch(socket, context, event, args[0], ack));
     });
   }
 

@@ -1,8 +1,8 @@
 import type { Server } from 'socket.io';
-import type { EventBus, Unsubscribe } from '../common/bus/EventBus.js';
-import type { Logger } from '../common/logger.js';
-import type { MeetingEvent } from '../common/protocol.js';
-import { meetingChannel } from '../meeting/MeetingEvents.js';
+import type { EventBus, Unsubscribe } from '../common/bus/EventBus.ts';
+import type { Logger } from '../common/logger.ts';
+import type { MeetingEvent } from '../common/protocol.ts';
+import { meetingChannel } from '../meeting/MeetingEvents.ts';
 
 export const meetingRoom = (meetingId: string) => `m:${meetingId}`;
 export const participantRoom = (participantId: string) => `p:${participantId}`;
@@ -15,12 +15,21 @@ export const participantRoom = (participantId: string) => `p:${participantId}`;
 export class MeetingFanout {
   readonly #subscriptions = new Map<string, { count: number; off: Promise<Unsubscribe> }>();
 
+  private readonly io: Server;
+  private readonly bus: EventBus;
+  private readonly logger: Logger;
+  private readonly onEvent: (meetingId: string, event: MeetingEvent) => void;
   constructor(
-    private readonly io: Server,
-    private readonly bus: EventBus,
-    private readonly logger: Logger,
-    private readonly onEvent: (meetingId: string, event: MeetingEvent) => void = () => undefined,
-  ) {}
+    io: Server,
+    bus: EventBus,
+    logger: Logger,
+    onEvent: (meetingId: string, event: MeetingEvent) => void = () => undefined,
+  ) {
+    this.io = io;
+    this.bus = bus;
+    this.logger = logger;
+    this.onEvent = onEvent;
+  }
 
   async attach(meetingId: string): Promise<void> {
     const existing = this.#subscriptions.get(meetingId);

@@ -1,10 +1,10 @@
 import type { Socket } from 'socket.io';
-import type { Logger } from '../common/logger.js';
-import type { FileServices } from '../files/services.js';
-import type { MeetingServices } from '../meeting/services.js';
-import type { ParticipantRecord } from '../meeting/records.js';
-import type { TokenClaims } from '../meeting/tokens.js';
-import type { MeetingFanout } from './MeetingFanout.js';
+import type { Logger } from '../common/logger.ts';
+import type { FileServices } from '../files/services.ts';
+import type { MeetingServices } from '../meeting/services.ts';
+import type { ParticipantRecord } from '../meeting/records.ts';
+import type { TokenClaims } from '../meeting/tokens.ts';
+import type { MeetingFanout } from './MeetingFanout.ts';
 
 /** What a connection carries: the identity from its token, set once by the auth middleware. */
 export interface SocketData {

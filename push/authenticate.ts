@@ -1,7 +1,7 @@
 import type { ExtendedError } from 'socket.io';
-import { AppError } from '../common/errors.js';
-import type { TokenService } from '../meeting/tokens.js';
-import type { ClientSocket } from './SocketSession.js';
+import { AppError } from '../common/errors.ts';
+import type { TokenService } from '../meeting/tokens.ts';
+import type { ClientSocket } from './SocketSession.ts';
 
 /**
  * The handshake must carry `auth: { token, meetingId }`. A refusal reaches the client as a

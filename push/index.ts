@@ -1,15 +1,16 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
-import { AppError } from '../common/errors.js';
-import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.js';
-import type { RoleContext, RunningRole } from '../common/role.js';
-import { fileServices } from '../files/services.js';
-import { meetingServices } from '../meeting/services.js';
-import { authenticate } from './authenticate.js';
-import { Dispatcher } from './Dispatcher.js';
-import { handlers } from './handlers/index.js';
-import { MeetingFanout, participantRoom } from './MeetingFanout.js';
-import type { ClientSocket, HandlerContext } from './SocketSession.js';
+import { AppError } from '../common/errors.ts';
+import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
+import type { RoleContext, RunningRole } from '../common/role.ts';
+import { fileServices } from '../files/services.ts';
+import { meetingServices } from '../meeting/services.ts';
+import { authenticate } from './authenticate.ts';
+import { Dispatcher } from './Dispatcher.ts';
+import { handlers } from './handlers/index.ts';
+import { MeetingFanout, participantRoom } from './MeetingFanout.ts';
+import type { ClientSocket, HandlerContext } from './SocketSession.ts';
+import { detach } from '../common/detach.ts';
 
 export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'push' });
@@ -66,7 +67,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     dispatcher.attach(socket, context);
     socket.on('disconnect', (reason) => {
       if (!socket.data.joined) return;
-      void fanout.detach(claims.mid);
+      detach(socketLogger, 'leaving the meeting channel', fanout.detach(claims.mid));
       if (socket.data.leaving) return;
       socketLogger.debug({ reason }, 'socket disconnected');
       services.seats.disconnected(claims.mid, claims.sub, socket.id).catch((error: unknown) => {

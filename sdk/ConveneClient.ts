@@ -15,16 +15,19 @@ import type {
   Presentation,
   ProducerInfo,
   ServerEvents,
-} from '../common/protocol.js';
-import { Emitter } from './Emitter.js';
+} from '../common/protocol.ts';
+import { Emitter } from './Emitter.ts';
 
 export class ConveneError extends Error {
+  readonly code: string;
+  readonly details?: unknown;
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
-    readonly details?: unknown,
-  ) {
+    details?: unknown) {
     super(message);
+    this.code = code;
+    this.details = details;
     this.name = 'ConveneError';
   }
 }
@@ -114,12 +117,15 @@ export class ConveneClient extends Emitter<ClientEvents> {
   #closed = false;
   #everJoined = false;
 
+  readonly options: JoinOptions;
+  readonly participantId: string;
   private constructor(
-    readonly options: JoinOptions,
+    options: JoinOptions,
     token: string,
-    readonly participantId: string,
-  ) {
+    participantId: string) {
     super();
+    this.options = options;
+    this.participantId = participantId;
     this.#token = token;
   }
 
@@ -367,7 +373,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     for (const p of result.producers) if (p.participantId !== this.participantId) this.#remoteProducers.set(p.id, p);
     this.emit('joined', result);
     await this.#ensureRecvTransport();
-    if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) void this.subscribe(id);
+    if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) this.#background(this.subscribe(id));
     return result;
   }
 
@@ -391,7 +397,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     on('producerAdded', ({ producer }) => {
       if (producer.participantId === this.participantId) return;
       this.#remoteProducers.set(producer.id, producer);
-      if (this.options.autoSubscribe !== false) void this.subscribe(producer.id);
+      if (this.options.autoSubscribe !== false) this.#background(this.subscribe(producer.id));
     });
     on('producerUpdated', ({ producer }) => {
       if (producer.participantId !== this.participantId) this.#remoteProducers.set(producer.id, producer);
@@ -422,7 +428,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
       }
       if (payload.action === 'remove' || payload.action === 'end') this.#shutdown(payload.action === 'end' ? 'ended' : 'removed');
     });
-    on('mediaReset', () => void this.#recoverOnce(true));
+    on('mediaReset', () => this.#background(this.#recoverOnce(true)));
     on('presentation', ({ presentation }) => {
       this.presentation = presentation;
       this.emit('presentation', presentation);
@@ -440,11 +446,16 @@ export class ConveneClient extends Emitter<ClientEvents> {
       this.emit('reconnecting');
     });
     socket.on('connect', () => {
-      if (this.#everJoined && !socket.recovered) void this.#recoverOnce();
+      if (this.#everJoined && !socket.recovered) this.#background(this.#recoverOnce());
     });
   }
 
   #recovering?: Promise<void>;
+  /** Work started from an event handler: a failure reaches the application as an 'error' event. */
+  #background(work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.emit('error', error instanceof Error ? error : new Error(String(error))));
+  }
+
   #recoverOnce(forceRebuild = false): Promise<void> {
     this.#recovering ??= this.#recover(forceRebuild).finally(() => {
       this.#recovering = undefined;
@@ -482,7 +493,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     if (rebuild) {
       if (!forceRebuild) this.#closeMedia();
       await this.#ensureRecvTransport();
-      if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) void this.subscribe(id);
+      if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) this.#background(this.subscribe(id));
       for (const publication of publications) {
         if (publication.track.readyState === 'live') await this.publish(publication.track, publication.source, { simulcast: publication.simulcast });
       }

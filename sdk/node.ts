@@ -16,7 +16,7 @@ Object.assign(globalThis, {
   RTCRtpTransceiver: wrtc.RTCRtpTransceiver,
 });
 
-export const { ConveneClient, ConveneError } = await import('./ConveneClient.js');
+export const { ConveneClient, ConveneError } = await import('./ConveneClient.ts');
 export { wrtc };
 /** The handler mediasoup-client needs on @roamhq/wrtc. */
 export const NODE_HANDLER = 'Chrome111' as const;

@@ -2,9 +2,9 @@ import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../common/testing.js';
-import { inboundStats, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.js';
-import { api, createMeeting, type RunningServer, startServer } from './support/server.js';
+import { waitFor } from '../common/testing.ts';
+import { inboundStats, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 
 const GRACE_MS = 8000;
 const JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256';

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.js';
-import type { FileInfo } from '../common/protocol.js';
-import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.js';
-import { Cluster } from './support/cluster.js';
-import { makeDecks } from './support/decks.js';
-import { api, createMeeting, type RunningServer, startServer } from './support/server.js';
+import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.ts';
+import type { FileInfo } from '../common/protocol.ts';
+import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { Cluster } from './support/cluster.ts';
+import { makeDecks } from './support/decks.ts';
+import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 
 const decks = makeDecks(3);
 

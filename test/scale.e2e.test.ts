@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.js';
-import { startTestBot, type TestBot } from './support/bots.js';
-import { Cluster, mediaNodeSpec } from './support/cluster.js';
-import { api, createMeeting } from './support/server.js';
+import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.ts';
+import { startTestBot, type TestBot } from './support/bots.ts';
+import { Cluster, mediaNodeSpec } from './support/cluster.ts';
+import { api, createMeeting } from './support/server.ts';
 
 /**
  * The distributed mode as it is deployed: 2 api, 2 push, 1 meeting and 2 media processes on

@@ -3,14 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../common/testing.js';
-import { startCapture } from './sip/capture.js';
-import { analyseG711, toneLevel } from './sip/capture.js';
-import { startFakeUas } from './sip/fakeUas.js';
-import { writeDtmfPcap, writeTonePcap } from './sip/pcap.js';
-import { buildInvite, flood, freeMediaPort, runSipp, sendRawSip } from './sip/sipp.js';
-import { startTestBot, type TestBot } from './support/bots.js';
-import { api, createMeeting, type RunningServer, startServer } from './support/server.js';
+import { waitFor } from '../common/testing.ts';
+import { startCapture } from './sip/capture.ts';
+import { analyseG711, toneLevel } from './sip/capture.ts';
+import { startFakeUas } from './sip/fakeUas.ts';
+import { writeDtmfPcap, writeTonePcap } from './sip/pcap.ts';
+import { buildInvite, flood, freeMediaPort, runSipp, sendRawSip } from './sip/sipp.ts';
+import { startTestBot, type TestBot } from './support/bots.ts';
+import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 
 const SIP_PORT = 5070;
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 function runConvene(env: Record<string, string>, timeoutMs = 15_000): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--role', 'all'], {
+    const child = spawn(process.execPath, ['main.ts', '--role', 'all'], {
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -40,7 +40,7 @@ describe('start-up fails fast on bad configuration', () => {
 
   it('rejects an unknown role', async () => {
     const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--role', 'mixer'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, ['main.ts', '--role', 'mixer'], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       p.stderr.on('data', (c) => {
         stderr += c;
@@ -54,7 +54,7 @@ describe('start-up fails fast on bad configuration', () => {
 
 describe('embedded start-up', () => {
   it('answers /healthz with live mediasoup workers and serves /metrics', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--role', 'all'], {
+    const child = spawn(process.execPath, ['main.ts', '--role', 'all'], {
       env: { ...process.env, LOG_LEVEL: 'silent', PORT: '3991', MEDIA_WORKERS: '1', MEDIA_PORT_BASE: '44500', MEDIA_RTC_MIN_PORT: '44510', MEDIA_RTC_MAX_PORT: '44600' },
       stdio: 'ignore',
     });

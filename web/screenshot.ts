@@ -1,9 +1,9 @@
 // Saves docs/img/call.png (a two-person call) and docs/img/slides.png (a deck being presented)
-// from the web client. Run: npx tsx web/screenshot.ts
-import { waitFor } from '../common/testing.js';
-import { joinInBrowser, launchBrowser } from '../test/support/browser.js';
-import { makeDecks } from '../test/support/decks.js';
-import { createMeeting, startServer } from '../test/support/server.js';
+// from the web client. Run: node web/screenshot.ts
+import { waitFor } from '../common/testing.ts';
+import { joinInBrowser, launchBrowser } from '../test/support/browser.ts';
+import { makeDecks } from '../test/support/decks.ts';
+import { createMeeting, startServer } from '../test/support/server.ts';
 
 const server = await startServer({ port: 3199, env: { MEDIA_WORKERS: '1', MEDIA_PORT_BASE: '46900', MEDIA_RTC_MIN_PORT: '46910', MEDIA_RTC_MAX_PORT: '46990' } });
 const browser = await launchBrowser();

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { LiveConfig } from '../../common/LiveConfig.js';
-import { liveSettingsSchema } from '../../common/LiveConfig.js';
-import type { ApiAuth } from '../auth.js';
-import { problem } from '../schemas.js';
+import type { LiveConfig } from '../../common/LiveConfig.ts';
+import { liveSettingsSchema } from '../../common/LiveConfig.ts';
+import type { ApiAuth } from '../auth.ts';
+import { problem } from '../schemas.ts';
 
 /** The config centre's HTTP face: read and change live settings (API key). */
 export function adminRoutes(app: FastifyInstance, live: LiveConfig, auth: ApiAuth): void {

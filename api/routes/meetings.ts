@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../common/errors.js';
-import type { MeetingServices } from '../../meeting/services.js';
-import type { GatewayClient } from '../../gateway-sip/GatewayClient.js';
-import type { ApiAuth } from '../auth.js';
-import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.js';
+import { AppError } from '../../common/errors.ts';
+import type { MeetingServices } from '../../meeting/services.ts';
+import type { GatewayClient } from '../../gateway-sip/GatewayClient.ts';
+import type { ApiAuth } from '../auth.ts';
+import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.ts';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem };
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { MeetingServices } from '../../meeting/services.js';
-import { publicParticipant } from '../../meeting/records.js';
-import type { ApiAuth } from '../auth.js';
-import { meetingIdParams, muteBody, participantParams, participantsResponse, problem } from '../schemas.js';
+import type { MeetingServices } from '../../meeting/services.ts';
+import { publicParticipant } from '../../meeting/records.ts';
+import type { ApiAuth } from '../auth.ts';
+import { meetingIdParams, muteBody, participantParams, participantsResponse, problem } from '../schemas.ts';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 410: problem };
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { connectRedis } from '../redis.js';
-import { TEST_REDIS_URL, testPrefix, waitFor } from '../testing.js';
-import type { EventBus } from './EventBus.js';
-import { MemoryEventBus } from './MemoryEventBus.js';
-import { RedisEventBus } from './RedisEventBus.js';
+import { connectRedis } from '../redis.ts';
+import { TEST_REDIS_URL, testPrefix, waitFor } from '../testing.ts';
+import type { EventBus } from './EventBus.ts';
+import { MemoryEventBus } from './MemoryEventBus.ts';
+import { RedisEventBus } from './RedisEventBus.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,4 +1,4 @@
-import type { EventBus, MessageHandler, Unsubscribe } from './EventBus.js';
+import type { EventBus, MessageHandler, Unsubscribe } from './EventBus.ts';
 
 export class MemoryEventBus implements EventBus {
   readonly kind = 'memory' as const;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { EventBus, MessageHandler, Unsubscribe } from './EventBus.js';
+import type { EventBus, MessageHandler, Unsubscribe } from './EventBus.ts';
 
 /**
  * Redis pub/sub. A subscribed connection can do nothing else, so publishing and subscribing
@@ -9,11 +9,17 @@ export class RedisEventBus implements EventBus {
   readonly kind = 'redis' as const;
   readonly #handlers = new Map<string, Set<MessageHandler>>();
 
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly prefix: string;
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
-    private readonly prefix: string,
+    publisher: Redis,
+    subscriber: Redis,
+    prefix: string,
   ) {
+    this.publisher = publisher;
+    this.subscriber = subscriber;
+    this.prefix = prefix;
     subscriber.on('message', (channel: string, payload: string) => {
       const handlers = this.#handlers.get(channel);
       if (!handlers) return;

@@ -1,4 +1,4 @@
-import { type SetOptions, type StateStore, WrongTypeError } from './StateStore.js';
+import { type SetOptions, type StateStore, WrongTypeError } from './StateStore.ts';
 
 type Entry =
   | { type: 'string'; value: string; expiresAt?: number }

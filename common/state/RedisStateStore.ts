@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { type SetOptions, type StateStore, WrongTypeError } from './StateStore.js';
+import { type SetOptions, type StateStore, WrongTypeError } from './StateStore.ts';
 
 // Runs inside Redis so that the comparison and the write cannot interleave with another node.
 const COMPARE_AND_SET = `
@@ -20,10 +20,15 @@ return 1
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis' as const;
 
+  private readonly redis: Redis;
+  private readonly prefix: string;
   constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    redis: Redis,
+    prefix: string,
+  ) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
 
   async get(key: string): Promise<string | null> {
     return this.#wrap(key, () => this.redis.get(this.#k(key)));

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis } from '../redis.js';
-import { TEST_REDIS_URL, testPrefix } from '../testing.js';
-import { tryLock, withLock } from './lock.js';
-import { MemoryStateStore } from './MemoryStateStore.js';
-import { RedisStateStore } from './RedisStateStore.js';
-import { type StateStore, WrongTypeError } from './StateStore.js';
+import { connectRedis } from '../redis.ts';
+import { TEST_REDIS_URL, testPrefix } from '../testing.ts';
+import { tryLock, withLock } from './lock.ts';
+import { MemoryStateStore } from './MemoryStateStore.ts';
+import { RedisStateStore } from './RedisStateStore.ts';
+import { type StateStore, WrongTypeError } from './StateStore.ts';
 import type { Redis } from 'ioredis';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StateStore } from './StateStore.js';
+import type { StateStore } from './StateStore.ts';
 
 export interface Lock {
   readonly key: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type JitterBufferOptions, JitterBuffer, type JitterFrame } from './JitterBuffer.js';
+import { type JitterBufferOptions, JitterBuffer, type JitterFrame } from './JitterBuffer.ts';
 
 function packet(sequenceNumber: number) {
   const seq = sequenceNumber & 0xffff;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aLawToLinear, decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw, linearToALaw, linearToMuLaw, muLawToLinear } from './g711.js';
+import { aLawToLinear, decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw, linearToALaw, linearToMuLaw, muLawToLinear } from './g711.ts';
 
 // Straight transcriptions of the Sun/ITU reference g711.c (linear search over segment ends), used as
 // an oracle for the bit-twiddling encoders over the whole Int16 range.

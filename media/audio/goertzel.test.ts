@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rms, toneLevel } from './goertzel.js';
+import { rms, toneLevel } from './goertzel.ts';
 
 function tone(length: number, sampleRate: number, parts: Array<[frequency: number, amplitude: number]>, phase = 0.3): Int16Array {
   return Int16Array.from({ length }, (_, n) => Math.round(parts.reduce((sum, [f, a]) => sum + a * 32767 * Math.sin((2 * Math.PI * f * n) / sampleRate + phase), 0)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rms, toneLevel } from './goertzel.js';
-import { Downsampler48to8, Upsampler8to48 } from './resample.js';
+import { rms, toneLevel } from './goertzel.ts';
+import { Downsampler48to8, Upsampler8to48 } from './resample.ts';
 
 function sine(length: number, sampleRate: number, frequency: number, amplitude: number): Int16Array {
   return Int16Array.from({ length }, (_, n) => Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * frequency * n) / sampleRate)));

@@ -62,7 +62,9 @@ function toInt16(value: number): number {
 /** History followed by the new frame, reused across calls so steady-state processing does not allocate scratch. */
 class Window {
   private buffer: Float64Array;
-  constructor(readonly historyLength: number) {
+  readonly historyLength: number;
+  constructor(historyLength: number) {
+    this.historyLength = historyLength;
     this.buffer = new Float64Array(historyLength);
   }
 

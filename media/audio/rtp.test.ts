@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent, readAudioLevel } from './rtp.js';
+import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent, readAudioLevel } from './rtp.ts';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../common/logger.js';
-import type { MixerCommand, MixerEvent } from './protocol.js';
+import type { Logger } from '../../common/logger.ts';
+import type { MixerCommand, MixerEvent } from './protocol.ts';
+import { detach } from '../../common/detach.ts';
 
 /**
  * The main thread's handle on the mixer thread. The thread starts with the first phone leg of
@@ -16,10 +17,15 @@ export class AudioMixer {
   /** Commands to replay into a replacement thread, keyed so that removals cancel additions. */
   readonly #state = new Map<string, MixerCommand>();
 
+  private readonly listenIp: string;
+  private readonly logger: Logger;
   constructor(
-    private readonly listenIp: string,
-    private readonly logger: Logger,
-  ) {}
+    listenIp: string,
+    logger: Logger,
+  ) {
+    this.listenIp = listenIp;
+    this.logger = logger;
+  }
 
   /** The UDP port on `listenIp` where inputs must send their RTP. */
   port(): Promise<number> {
@@ -48,20 +54,17 @@ export class AudioMixer {
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ type: 'stop' } satisfies MixerCommand);
-    const timer = setTimeout(() => void worker.terminate(), 1000);
+    const timer = setTimeout(() => detach(this.logger, 'terminating the mixer thread', worker.terminate()), 1000);
     await exited;
     clearTimeout(timer);
   }
 
   #start(): Promise<number> {
-    // Under tsx (development, tests) the thread runs the TypeScript source through tsx's
-    // loader, registered inside the thread; built, it runs the compiled .js directly.
+    // Node strips types itself, so the thread runs whichever form this file runs as: the
+    // TypeScript source in development and tests, the compiled .js once built.
     const isTs = import.meta.url.endsWith('.ts');
     const entry = new URL(`./mixerThread.${isTs ? 'ts' : 'js'}`, import.meta.url);
-    const workerData = { listenIp: this.listenIp, port: this.#lastPort };
-    const worker = isTs
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData })
-      : new Worker(entry, { workerData });
+    const worker = new Worker(entry, { workerData: { listenIp: this.listenIp, port: this.#lastPort } });
     this.#worker = worker;
     return new Promise((resolve, reject) => {
       worker.on('message', (event: MixerEvent) => {

@@ -1,7 +1,8 @@
 import type { types } from 'mediasoup';
-import type { MediaRoom, RoomProducer } from '../MediaRoom.js';
-import type { AudioMixer } from './AudioMixer.js';
-import type { OutputCodec } from './protocol.js';
+import { detach } from '../../common/detach.ts';
+import type { MediaRoom, RoomProducer } from '../MediaRoom.ts';
+import type { AudioMixer } from './AudioMixer.ts';
+import type { OutputCodec } from './protocol.ts';
 
 /**
  * A meeting's audio mix on this node. Every audio producer the room can route is consumed on
@@ -11,11 +12,18 @@ export class MeetingMix {
   #transport?: types.PlainTransport;
   readonly #consumed = new Set<string>();
 
+  private readonly room: MediaRoom;
+  private readonly mixer: AudioMixer;
+  private readonly listenIp: string;
   constructor(
-    private readonly room: MediaRoom,
-    private readonly mixer: AudioMixer,
-    private readonly listenIp: string,
-  ) {}
+    room: MediaRoom,
+    mixer: AudioMixer,
+    listenIp: string,
+  ) {
+    this.room = room;
+    this.mixer = mixer;
+    this.listenIp = listenIp;
+  }
 
   get outputs(): number {
     return this.#outputs.size;
@@ -50,7 +58,7 @@ export class MeetingMix {
     await this.mixer.send({ type: 'addInput', mixId, ssrc, participantId: entry.participantId });
     consumer.observer.once('close', () => {
       this.#consumed.delete(entry.producer.id);
-      void this.mixer.send({ type: 'removeInput', mixId, ssrc });
+      detach(this.room.logger, 'removing a mixer input', this.mixer.send({ type: 'removeInput', mixId, ssrc }));
     });
   }
 
@@ -71,12 +79,12 @@ export class MeetingMix {
   /** Whether the participant had an output here. */
   removeOutput(participantId: string): boolean {
     if (!this.#outputs.delete(participantId)) return false;
-    void this.mixer.send({ type: 'removeOutput', mixId: this.room.meetingId, outputId: participantId });
+    detach(this.room.logger, 'removing a mixer output', this.mixer.send({ type: 'removeOutput', mixId: this.room.meetingId, outputId: participantId }));
     return true;
   }
 
   close(): void {
     this.#transport?.close();
-    void this.mixer.send({ type: 'removeMix', mixId: this.room.meetingId });
+    detach(this.room.logger, 'removing a mix', this.mixer.send({ type: 'removeMix', mixId: this.room.meetingId }));
   }
 }

@@ -1,17 +1,22 @@
-import { AppError } from '../../common/errors.js';
-import type { NodeRegistry } from '../../common/NodeRegistry.js';
-import { leastLoaded } from './leastLoaded.js';
-import type { MediaLoad, PlacementStrategy } from './PlacementStrategy.js';
-import { random } from './random.js';
+import { AppError } from '../../common/errors.ts';
+import type { NodeRegistry } from '../../common/NodeRegistry.ts';
+import { leastLoaded } from './leastLoaded.ts';
+import type { MediaLoad, PlacementStrategy } from './PlacementStrategy.ts';
+import { random } from './random.ts';
 
 export const STRATEGIES: Record<string, PlacementStrategy> = { 'least-loaded': leastLoaded, random };
 
 /** Which media nodes may take new work, and which one should. */
 export class MediaPlacement {
+  readonly registry: NodeRegistry<MediaLoad>;
+  private readonly strategy: PlacementStrategy;
   constructor(
-    readonly registry: NodeRegistry<MediaLoad>,
-    private readonly strategy: PlacementStrategy,
-  ) {}
+    registry: NodeRegistry<MediaLoad>,
+    strategy: PlacementStrategy,
+  ) {
+    this.registry = registry;
+    this.strategy = strategy;
+  }
 
   async pick(meetingId: string, exclude: ReadonlySet<string> = new Set()): Promise<string> {
     const candidates = (await this.registry.available()).filter((n) => !exclude.has(n.id) && n.load.consumers < n.load.maxConsumers);

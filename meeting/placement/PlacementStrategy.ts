@@ -1,4 +1,4 @@
-import type { NodeRecord } from '../../common/NodeRegistry.js';
+import type { NodeRecord } from '../../common/NodeRegistry.ts';
 
 export interface MediaLoad {
   workers: number;

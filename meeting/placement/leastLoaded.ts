@@ -1,4 +1,4 @@
-import type { MediaNodeRecord, PlacementStrategy } from './PlacementStrategy.js';
+import type { MediaNodeRecord, PlacementStrategy } from './PlacementStrategy.ts';
 
 /** The node with the most free consumer capacity per worker, CPU breaking ties. */
 export const leastLoaded: PlacementStrategy = {

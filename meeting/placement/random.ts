@@ -1,4 +1,4 @@
-import type { MediaNodeRecord, PlacementStrategy } from './PlacementStrategy.js';
+import type { MediaNodeRecord, PlacementStrategy } from './PlacementStrategy.ts';
 
 /** Any node with room: spreads load without trusting load reports that may be stale. */
 export const random: PlacementStrategy = {

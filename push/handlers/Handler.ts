@@ -1,5 +1,5 @@
-import type { ClientMessage, ClientMessageName, ClientResults } from '../../common/protocol.js';
-import type { HandlerContext } from '../SocketSession.js';
+import type { ClientMessage, ClientMessageName, ClientResults } from '../../common/protocol.ts';
+import type { HandlerContext } from '../SocketSession.ts';
 
 export type Handler<N extends ClientMessageName> = (ctx: HandlerContext, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
 

@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const chat: Handler<'chat'> = async (ctx, { text }) => {
   const seat = await ctx.seat();

@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const closeProducer: Handler<'closeProducer'> = async (ctx, { producerId }) => {
   await ctx.services.publications.close(await ctx.seat(), producerId);

@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const connectTransport: Handler<'connectTransport'> = async (ctx, payload) => {
   const seat = await ctx.seat();

@@ -1,5 +1,5 @@
-import { AppError } from '../../common/errors.js';
-import type { Handler } from './Handler.js';
+import { AppError } from '../../common/errors.ts';
+import type { Handler } from './Handler.ts';
 
 /** The producer may live on another media node; the consumer's node pipes it over. */
 export const consume: Handler<'consume'> = async (ctx, { producerId }) => {

@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const createTransport: Handler<'createTransport'> = async (ctx, { direction }) => {
   const seat = await ctx.seat();

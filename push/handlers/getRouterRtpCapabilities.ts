@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const getRouterRtpCapabilities: Handler<'getRouterRtpCapabilities'> = async (ctx) => {
   const nodeId = await ctx.services.seats.mediaNodeFor(ctx.who.meetingId);

@@ -1,23 +1,23 @@
-import { chat } from './chat.js';
-import { closeProducer } from './closeProducer.js';
-import { connectTransport } from './connectTransport.js';
-import { consume } from './consume.js';
-import { createTransport } from './createTransport.js';
-import { getRouterRtpCapabilities } from './getRouterRtpCapabilities.js';
-import type { HandlerTable } from './Handler.js';
-import { join } from './join.js';
-import { leave } from './leave.js';
-import { moderate } from './moderate.js';
-import { pauseConsumer } from './pauseConsumer.js';
-import { pauseProducer } from './pauseProducer.js';
-import { presentPage } from './presentPage.js';
-import { presentStart } from './presentStart.js';
-import { presentStop } from './presentStop.js';
-import { produce } from './produce.js';
-import { restartIce } from './restartIce.js';
-import { resumeConsumer } from './resumeConsumer.js';
-import { resumeProducer } from './resumeProducer.js';
-import { setConsumerPreferredLayers } from './setConsumerPreferredLayers.js';
+import { chat } from './chat.ts';
+import { closeProducer } from './closeProducer.ts';
+import { connectTransport } from './connectTransport.ts';
+import { consume } from './consume.ts';
+import { createTransport } from './createTransport.ts';
+import { getRouterRtpCapabilities } from './getRouterRtpCapabilities.ts';
+import type { HandlerTable } from './Handler.ts';
+import { join } from './join.ts';
+import { leave } from './leave.ts';
+import { moderate } from './moderate.ts';
+import { pauseConsumer } from './pauseConsumer.ts';
+import { pauseProducer } from './pauseProducer.ts';
+import { presentPage } from './presentPage.ts';
+import { presentStart } from './presentStart.ts';
+import { presentStop } from './presentStop.ts';
+import { produce } from './produce.ts';
+import { restartIce } from './restartIce.ts';
+import { resumeConsumer } from './resumeConsumer.ts';
+import { resumeProducer } from './resumeProducer.ts';
+import { setConsumerPreferredLayers } from './setConsumerPreferredLayers.ts';
 
 export const handlers: HandlerTable = {
   getRouterRtpCapabilities,

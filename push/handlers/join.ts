@@ -1,5 +1,5 @@
-import { meetingRoom, participantRoom } from '../MeetingFanout.js';
-import type { Handler } from './Handler.js';
+import { meetingRoom, participantRoom } from '../MeetingFanout.ts';
+import type { Handler } from './Handler.ts';
 
 /**
  * Takes the seat, or takes it back within the grace period. Any older socket of the same

@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const leave: Handler<'leave'> = async (ctx) => {
   ctx.socket.data.leaving = true;

@@ -1,5 +1,5 @@
-import { AppError } from '../../common/errors.js';
-import type { Handler } from './Handler.js';
+import { AppError } from '../../common/errors.ts';
+import type { Handler } from './Handler.ts';
 
 export const moderate: Handler<'moderate'> = async (ctx, action) => {
   const seat = await ctx.seat();

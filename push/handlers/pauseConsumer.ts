@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const pauseConsumer: Handler<'pauseConsumer'> = async (ctx, { consumerId }) => {
   const seat = await ctx.seat();

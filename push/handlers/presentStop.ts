@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 
 export const presentStop: Handler<'presentStop'> = async (ctx) => {

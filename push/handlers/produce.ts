@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const produce: Handler<'produce'> = async (ctx, payload) => {
   const producer = await ctx.services.publications.publish(await ctx.seat(), payload);

@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const restartIce: Handler<'restartIce'> = async (ctx, { transportId }) => {
   const seat = await ctx.seat();

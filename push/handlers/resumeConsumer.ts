@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const resumeConsumer: Handler<'resumeConsumer'> = async (ctx, { consumerId }) => {
   const seat = await ctx.seat();

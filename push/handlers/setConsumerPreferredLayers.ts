@@ -1,4 +1,4 @@
-import type { Handler } from './Handler.js';
+import type { Handler } from './Handler.ts';
 
 export const setConsumerPreferredLayers: Handler<'setConsumerPreferredLayers'> = async (ctx, payload) => {
   const seat = await ctx.seat();

@@ -5,8 +5,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeG711, G711_PAYLOAD_TYPE, type G711Codec } from './g711.js';
-import { DTMF_EVENTS, DTMF_PAYLOAD_TYPE, parseRtp, readPcapRtp, type RtpPacket, type UdpPacket } from './pcap.js';
+import { decodeG711, G711_PAYLOAD_TYPE, type G711Codec } from './g711.ts';
+import { DTMF_EVENTS, DTMF_PAYLOAD_TYPE, parseRtp, readPcapRtp, type RtpPacket, type UdpPacket } from './pcap.ts';
 
 export const TCPDUMP = process.env.TCPDUMP_PATH ?? 'tcpdump';
 

@@ -4,9 +4,9 @@
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
-import type { G711Codec } from './g711.js';
-import { buildRtpStream, type UdpPacket } from './pcap.js';
-import { header, headers, parseSipMessage, randomToken, type SipMessage, SipStreamFramer, sdpAudio, uriOf } from './sipMessage.js';
+import type { G711Codec } from './g711.ts';
+import { buildRtpStream, type UdpPacket } from './pcap.ts';
+import { header, headers, parseSipMessage, randomToken, type SipMessage, SipStreamFramer, sdpAudio, uriOf } from './sipMessage.ts';
 
 export interface FakeUasOptions {
   /** SIP port on 127.0.0.1, UDP and TCP (default: a free one). */

@@ -9,7 +9,7 @@
 // means "from -mp to the SDP port". Packets leave as far apart as their pcap timestamps.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { G711_PAYLOAD_TYPE, G711_SILENCE, type G711Codec, encodeG711 } from './g711.js';
+import { G711_PAYLOAD_TYPE, G711_SILENCE, type G711Codec, encodeG711 } from './g711.ts';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;

@@ -8,7 +8,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { header, parseSipMessage, randomToken, SipStreamFramer, tagOf } from './sipMessage.js';
+import { header, parseSipMessage, randomToken, SipStreamFramer, tagOf } from './sipMessage.ts';
 
 export const SIPP = process.env.SIPP_PATH ?? 'sipp';
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');

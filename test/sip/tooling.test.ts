@@ -6,9 +6,9 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { analyseG711, canCapture, dtmfDigits, rms, rtpPackets, startCapture, toneLevel } from './capture.js';
-import { type FakeUas, startFakeUas } from './fakeUas.js';
-import { alawToLinear, decodeG711, encodeG711, linearToAlaw, linearToUlaw, ulawToLinear } from './g711.js';
+import { analyseG711, canCapture, dtmfDigits, rms, rtpPackets, startCapture, toneLevel } from './capture.ts';
+import { type FakeUas, startFakeUas } from './fakeUas.ts';
+import { alawToLinear, decodeG711, encodeG711, linearToAlaw, linearToUlaw, ulawToLinear } from './g711.ts';
 import {
   buildRtpStream,
   encodePcap,
@@ -23,9 +23,9 @@ import {
   writeDtmfPcap,
   writeRtpPcap,
   writeTonePcap,
-} from './pcap.js';
-import { parseSipMessage } from './sipMessage.js';
-import { buildInvite, flood, freeMediaPort, runSipp, type SippResult, sendRawSip, sippAvailable, tracedMessages } from './sipp.js';
+} from './pcap.ts';
+import { parseSipMessage } from './sipMessage.ts';
+import { buildInvite, flood, freeMediaPort, runSipp, type SippResult, sendRawSip, sippAvailable, tracedMessages } from './sipp.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sip-tooling-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-import { type RunningServer, startServer } from './server.js';
+import { type RunningServer, startServer } from './server.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -14,7 +14,10 @@ export interface ProcessSpec {
 export class Cluster {
   readonly processes = new Map<string, RunningServer>();
 
-  constructor(private readonly shared: Record<string, string>) {}
+  private readonly shared: Record<string, string>;
+  constructor(shared: Record<string, string>) {
+    this.shared = shared;
+  }
 
   async start(spec: ProcessSpec): Promise<RunningServer> {
     const server = await startServer({ port: spec.port, roles: spec.roles, env: { ...this.shared, NODE_ID: spec.name, ...spec.env } });

@@ -15,7 +15,7 @@ export interface RunningServer {
 /** Starts the real entry point as a child process and waits until /healthz answers. */
 export async function startServer(options: { port: number; roles?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunningServer> {
   const { port } = options;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--role', options.roles ?? 'all'], {
+  const child = spawn(process.execPath, ['main.ts', '--role', options.roles ?? 'all'], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,5 +1,5 @@
-import type { MediaSource, ParticipantInfo } from '../../common/protocol.js';
-import { type ConveneClient as Client, ConveneClient, type RemoteTrack } from '../../sdk/ConveneClient.js';
+import type { MediaSource, ParticipantInfo } from '../../common/protocol.ts';
+import { type ConveneClient as Client, ConveneClient, type RemoteTrack } from '../../sdk/ConveneClient.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const meetingId = location.pathname.match(/^\/m\/([A-Za-z0-9]+)/)?.[1];
@@ -32,7 +32,7 @@ async function showLobby(): Promise<void> {
   const name = params.get('name');
   if (name) {
     $<HTMLInputElement>('name').value = name;
-    if (params.has('autojoin')) void join();
+    if (params.has('autojoin')) run(join());
   }
 }
 
@@ -88,7 +88,7 @@ function wire(c: Client): void {
     else if ((file.status === 'ready' || file.status === 'partial') && pendingDeck === file.id) {
       pendingDeck = undefined;
       setStatus(file.missingPages.length ? `${file.name}: pages ${file.missingPages.join(', ')} could not be converted` : '');
-      void c.present(file.id).then(() => renderStage(c)).catch(reportError);
+      run(c.present(file.id).then(() => renderStage(c)));
     }
   });
   c.on('moderation', (m) => {
@@ -221,7 +221,7 @@ async function toggleSource(source: 'mic' | 'camera' | 'screen'): Promise<void> 
   if (source !== 'mic') {
     setVideo(tileFor(client.participantId, source, `${client.self?.name ?? 'You'} (you)`), track);
   }
-  if (source === 'screen') track.addEventListener('ended', () => void toggleSource('screen'));
+  if (source === 'screen') track.addEventListener('ended', () => run(toggleSource('screen')));
 }
 
 function appendChat(name: string, text: string): void {
@@ -242,9 +242,14 @@ function reportError(error: unknown): void {
   setStatus((error as Error).message);
 }
 
+/** Starts work from an event handler; a failure is shown, never left unhandled. */
+function run(work: Promise<unknown> | undefined): void {
+  work?.catch(reportError);
+}
+
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  void join();
+  run(join());
 });
 $('chat-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -258,9 +263,9 @@ $('chat-form').addEventListener('submit', (event) => {
     })
     .catch(reportError);
 });
-$('toggle-mic').addEventListener('click', () => void toggleSource('mic').catch(reportError));
-$('toggle-cam').addEventListener('click', () => void toggleSource('camera').catch(reportError));
-$('toggle-screen').addEventListener('click', () => void toggleSource('screen').catch(reportError));
+$('toggle-mic').addEventListener('click', () => run(toggleSource('mic')));
+$('toggle-cam').addEventListener('click', () => run(toggleSource('camera')));
+$('toggle-screen').addEventListener('click', () => run(toggleSource('screen')));
 $('deck').addEventListener('change', () => {
   const input = $<HTMLInputElement>('deck');
   const file = input.files?.[0];
@@ -279,20 +284,22 @@ const turn = (delta: number) => {
   const p = client?.presentation;
   if (!client || !p) return;
   const page = Math.min(p.pageCount, Math.max(1, p.page + delta));
-  if (page !== p.page) void client.turnPage(page).then(() => renderStage(client!)).catch(reportError);
+  if (page !== p.page) run(client.turnPage(page).then(() => renderStage(client!)));
 };
 $('slide-prev').addEventListener('click', () => turn(-1));
 $('slide-next').addEventListener('click', () => turn(1));
-$('slide-stop').addEventListener('click', () => void client?.stopPresenting().then(() => renderStage(client!)).catch(reportError));
+$('slide-stop').addEventListener('click', () => run(client?.stopPresenting().then(() => renderStage(client!))));
 document.addEventListener('keydown', (event) => {
   if (client?.presentation?.presenterId !== client?.participantId || (event.target as HTMLElement).tagName === 'INPUT') return;
   if (event.key === 'ArrowRight' || event.key === 'PageDown') turn(1);
   if (event.key === 'ArrowLeft' || event.key === 'PageUp') turn(-1);
 });
 $('leave').addEventListener('click', () => {
-  void client?.leave().then(() => {
-    setStatus('You left the meeting');
-  });
+  run(
+    client?.leave().then(() => {
+      setStatus('You left the meeting');
+    }),
+  );
 });
 
-void showLobby();
+run(showLobby());
