@@ -109,12 +109,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   async #spawn(index: number): Promise<PooledWorker> {
+    const signalListeners = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
     const worker = await mediasoup.createWorker({
       logLevel: this.options.logLevel ?? 'warn',
       rtcMinPort: this.options.rtcMinPort,
       rtcMaxPort: this.options.rtcMaxPort,
       appData: { index },
     });
+    // mediasoup (since 3.19.22) closes each worker when this process gets SIGINT or SIGTERM. A
+    // media node drains on SIGTERM, keeping its calls until they end, and closes the pool itself
+    // afterwards: take back the listeners createWorker added.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) {
+        if (!signalListeners[signal].includes(listener)) process.removeListener(signal, listener);
+      }
+    }
     let webRtcServer: types.WebRtcServer | undefined;
     if (this.options.webRtcServerPortBase !== undefined) {
       const port = this.options.webRtcServerPortBase + index;
