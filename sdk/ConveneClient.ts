@@ -522,6 +522,10 @@ export class ConveneClient extends Emitter<ClientEvents> {
       producerId: options.producerId,
       kind: options.kind,
       rtpParameters: options.rtpParameters as ms.RtpParameters,
+      // One stream per person for microphone and camera, so the browser syncs their lips and
+      // voice (mediasoup >= 3.25 stamps sender reports with capture time, which that relies on);
+      // a screen share is a stream of its own.
+      streamId: `${options.participantId}-${options.source === 'screen' ? 'screen' : 'av'}`,
       appData: { participantId: options.participantId, source: options.source },
     });
     const remote: RemoteTrack = {
