@@ -104,6 +104,8 @@ describe.each(backends)('StateStore contract: %s', (_name, make) => {
     expect(await store.hashDel('h', 'a')).toBe(false);
     expect(await store.hashGetAll('h')).toEqual({ b: '2' });
     expect(await store.hashGetAll('h:none')).toEqual({});
+    expect(await store.hashLength('h')).toBe(1);
+    expect(await store.hashLength('h:none')).toBe(0);
   });
 
   it('keeps sets', async () => {
