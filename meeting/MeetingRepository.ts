@@ -24,7 +24,8 @@ export class MeetingRepository {
 
   /**
    * Read-modify-write with compare-and-set, retried on conflict: two nodes changing settings at
-   * once never lose each other's write.
+   * once never lose each other's write. The record keeps its expiry: a write that lands after
+   * the end (a placement or settings change begun just before it) must not make it permanent.
    */
   async updateMeeting(id: string, change: (meeting: MeetingRecord) => MeetingRecord | null): Promise<MeetingRecord | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -32,7 +33,11 @@ export class MeetingRepository {
       if (!raw) return null;
       const next = change(JSON.parse(raw) as MeetingRecord);
       if (!next) return JSON.parse(raw) as MeetingRecord;
-      if (await this.store.compareAndSet(`meeting:${id}`, raw, JSON.stringify(next))) return next;
+      const ttl = await this.store.ttl(`meeting:${id}`);
+      if (ttl === -2) return null;
+      // 0 is a record expiring this very millisecond: let it go rather than keep it forever.
+      if (ttl === 0) continue;
+      if (await this.store.compareAndSet(`meeting:${id}`, raw, JSON.stringify(next), ttl > 0 ? { ttlMs: ttl } : {})) return next;
     }
     throw new Error(`meeting ${id} changed too often to update`);
   }

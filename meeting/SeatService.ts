@@ -180,7 +180,11 @@ export class SeatService {
         }
         if (now - (record.disconnectedAt ?? now) < this.options.reconnectGraceMs) return null;
         return (await this.repo.removeParticipant(meetingId, participantId)) ? record : null;
-      }, participantId, { allowEnded: true }).catch(() => null);
+      }, participantId, { allowEnded: true }).catch(async (error: unknown) => {
+        // Its meeting has expired with it: nothing to release, only the marker to drop.
+        if (error instanceof AppError && error.code === 'meeting_not_found') await this.repo.markReconnecting(meetingId, participantId, false);
+        return null;
+      });
       if (expired) {
         await this.#release(expired, 'timeout');
         released++;

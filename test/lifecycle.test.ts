@@ -139,4 +139,20 @@ describe.each(['memory', 'redis'] as const)('state lifecycle (%s)', (backend) =>
     await h.meeting.seats.leave(busy, gus.id, 'left');
     await h.meeting.lifecycle.end(busy, null);
   });
+
+  it('keeps an ended meeting expiring through late writes to its record', async () => {
+    const { id } = await h.meeting.meetings.create({ title: 'late writes' });
+    await h.meeting.lifecycle.end(id, null);
+    // A placement or settings change that read the record just before the end writes after it.
+    await h.meeting.repo.updateMeeting(id, (m) => ({ ...m, title: 'written late' }));
+    const ttl = await h.ctx.backends.store.ttl(`meeting:${id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(Number(CLOCKS.MEETING_ENDED_RETENTION_MS));
+  });
+
+  it('drops a reconnecting seat whose meeting is gone', async () => {
+    await h.meeting.repo.markReconnecting('gone-meeting', 'p_ghost', true);
+    await cleaner.sweep();
+    expect(await h.meeting.repo.reconnecting()).not.toContainEqual({ meetingId: 'gone-meeting', participantId: 'p_ghost' });
+  });
 });
