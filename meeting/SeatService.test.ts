@@ -28,7 +28,7 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
   const seated = async (participantId: string) => (await h.meeting.repo.getParticipant(meetingId, participantId)) !== null;
 
   beforeEach(async () => {
-    h = await startServiceHarness(backend, { SEAT_LOCK_WAIT_MS: '400' });
+    h = await startServiceHarness(backend, { SEAT_LOCK_WAIT_MS: '1500' });
     ({ id: meetingId } = await h.meeting.meetings.create({ title: 'locks' }));
   });
   afterEach(async () => {
