@@ -48,6 +48,12 @@ export const configSchema = z.object({
   INTERNAL_URL: z.url('must be a URL such as http://10.0.0.5:3000').optional(),
   RECONNECT_GRACE_MS: positiveInt(30_000),
   ROUTER_IDLE_TIMEOUT_MS: positiveInt(60_000),
+  /** A meeting nobody has been in for this long is ended by the cleaner, releasing its PIN and state. */
+  MEETING_IDLE_END_MS: positiveInt(24 * 3600_000),
+  /** How long an ended meeting's record is kept for late readers (GET shows endedAt; join gets 410). */
+  MEETING_ENDED_RETENTION_MS: positiveInt(24 * 3600_000),
+  /** How long a seat change waits for the meeting's admission lock before answering 503 busy. */
+  SEAT_LOCK_WAIT_MS: positiveInt(5000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
   CHAT_MAX_LENGTH: positiveInt(2000),
   /** Uploads and slide images: a directory on disk or a mounted volume shared by api and files nodes. */

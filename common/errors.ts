@@ -28,6 +28,8 @@ export const errorCodes = {
   not_ready: 409,
   internal: 500,
   unavailable: 503,
+  /** A lock on shared state could not be had in time: retry shortly. */
+  busy: 503,
   node_full: 503,
   node_draining: 503,
   timeout: 504,

@@ -31,7 +31,14 @@ describe('installProcessGuard', () => {
 describe('detach', () => {
   it('logs a failure instead of leaving it unhandled, for promises and for functions that throw', async () => {
     const lines: string[] = [];
-    const logger = pino(new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    const logger = pino(
+      new Writable({
+        write: (chunk, _enc, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
     detach(logger, 'sending a notice', Promise.reject(new Error('peer gone')));
     detach(logger, 'starting work', () => {
       throw new Error('bad input');

@@ -29,8 +29,9 @@ export class BullMqQueue implements ConversionQueue {
       jobId: job.fileId,
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: 1000,
-      removeOnFail: 1000,
+      // The file record keeps the outcome; a settled job is only a key left behind.
+      removeOnComplete: true,
+      removeOnFail: true,
     });
   }
 

@@ -1,6 +1,8 @@
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { tryLock } from '../common/state/lock.ts';
+import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { meetingServices } from '../meeting/services.ts';
+import type { FileService } from './FileService.ts';
 import { fileServices } from './services.ts';
 import { detach } from '../common/detach.ts';
 
@@ -18,11 +20,7 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
     const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000).catch(() => null);
     if (!lock) return;
     try {
-      const result = await files.clean(async (meetingId) => {
-        const meeting = await meetings.repo.getMeeting(meetingId);
-        // Gone from the store (expired long after its end) or ended longer ago than the retention.
-        return meeting === null || (meeting.endedAt !== undefined && Date.now() - meeting.endedAt > ctx.config.FILES_RETENTION_MS);
-      });
+      const result = await cleanEndedMeetingFiles(files, meetings.repo, ctx.config.FILES_RETENTION_MS);
       if (result.meetings || result.temporaries) logger.info(result, 'cleaned files');
     } catch (error) {
       logger.error({ err: error }, 'file cleaning failed');
@@ -41,4 +39,15 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
       await queue.close();
     },
   };
+}
+
+/**
+ * One sweep of the files cleaner: the files (records, index and stored bytes) of meetings that
+ * ended more than `retentionMs` ago, or whose records have expired, and stale temporaries.
+ */
+export function cleanEndedMeetingFiles(files: FileService, meetings: MeetingRepository, retentionMs: number): Promise<{ meetings: number; temporaries: number }> {
+  return files.clean(async (meetingId) => {
+    const meeting = await meetings.getMeeting(meetingId);
+    return meeting === null || (meeting.endedAt !== undefined && Date.now() - meeting.endedAt > retentionMs);
+  });
 }

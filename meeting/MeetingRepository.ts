@@ -24,7 +24,8 @@ export class MeetingRepository {
 
   /**
    * Read-modify-write with compare-and-set, retried on conflict: two nodes changing settings at
-   * once never lose each other's write.
+   * once never lose each other's write. The record keeps its expiry: a write that lands after
+   * the end (a placement or settings change begun just before it) must not make it permanent.
    */
   async updateMeeting(id: string, change: (meeting: MeetingRecord) => MeetingRecord | null): Promise<MeetingRecord | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -32,7 +33,11 @@ export class MeetingRepository {
       if (!raw) return null;
       const next = change(JSON.parse(raw) as MeetingRecord);
       if (!next) return JSON.parse(raw) as MeetingRecord;
-      if (await this.store.compareAndSet(`meeting:${id}`, raw, JSON.stringify(next))) return next;
+      const ttl = await this.store.ttl(`meeting:${id}`);
+      if (ttl === -2) return null;
+      // 0 is a record expiring this very millisecond: let it go rather than keep it forever.
+      if (ttl === 0) continue;
+      if (await this.store.compareAndSet(`meeting:${id}`, raw, JSON.stringify(next), ttl > 0 ? { ttlMs: ttl } : {})) return next;
     }
     throw new Error(`meeting ${id} changed too often to update`);
   }
@@ -41,11 +46,23 @@ export class MeetingRepository {
     return this.store.setMembers('meetings:live');
   }
 
-  async markEnded(id: string, retainMs: number): Promise<void> {
+  /** A live meeting whose record is gone (written by an older version, or lost): nothing to end. */
+  async forgetLive(id: string): Promise<void> {
     await this.store.setRemove('meetings:live', id);
-    for (const key of [`meeting:${id}`, `meeting:${id}:participants`, `meeting:${id}:producers`, `meeting:${id}:chat`]) {
-      await this.store.expire(key, retainMs);
-    }
+  }
+
+  /**
+   * Gives back what an ended meeting held: its PIN at once (owner-only, so a PIN already
+   * reissued is left alone), its presentation, producers and chat; the record and the (by now
+   * empty) seat hash expire after `retainMs`. Files are the files tier's: its cleaner removes
+   * them `FILES_RETENTION_MS` after the end.
+   */
+  async markEnded(meeting: Pick<MeetingRecord, 'id' | 'pin'>, retainMs: number): Promise<void> {
+    const { id } = meeting;
+    await this.store.compareAndSet(`pin:${meeting.pin}`, id, null);
+    for (const key of [`meeting:${id}:presentation`, `meeting:${id}:producers`, `meeting:${id}:chat`]) await this.store.del(key);
+    for (const key of [`meeting:${id}`, `meeting:${id}:participants`]) await this.store.expire(key, retainMs);
+    await this.store.setRemove('meetings:live', id);
   }
 
   async claimPin(pin: string, meetingId: string): Promise<boolean> {
@@ -74,7 +91,12 @@ export class MeetingRepository {
     const previous = await this.getParticipant(meetingId, participantId);
     await this.store.setRemove('participants:reconnecting', `${meetingId}/${participantId}`);
     await this.#reindex(meetingId, participantId, previous ?? undefined, undefined);
-    return this.store.hashDel(`meeting:${meetingId}:participants`, participantId);
+    const removed = await this.store.hashDel(`meeting:${meetingId}:participants`, participantId);
+    // The last one out starts the idle clock (MEETING_IDLE_END_MS).
+    if (removed && (await this.participantCount(meetingId)) === 0) {
+      await this.updateMeeting(meetingId, (m) => (m.endedAt === undefined ? { ...m, emptySince: Date.now() } : null));
+    }
+    return removed;
   }
 
   /** Node ids that host or once hosted participants. */
@@ -105,6 +127,10 @@ export class MeetingRepository {
         await this.store.setAdd(`nodes:${kind}:indexed`, now);
       }
     }
+  }
+
+  async participantCount(meetingId: string): Promise<number> {
+    return this.store.hashLength(`meeting:${meetingId}:participants`);
   }
 
   async listParticipants(meetingId: string): Promise<ParticipantRecord[]> {

@@ -60,6 +60,8 @@ export class NodeWatcher {
         }
         await this.#registries[kind].prune();
       }
+      // A gateway that crashed never removes its own record.
+      await this.#gateways.prune();
     } catch (error) {
       this.logger.error({ err: error }, 'node check failed');
     } finally {

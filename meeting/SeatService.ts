@@ -1,6 +1,7 @@
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { withLock } from '../common/state/lock.ts';
+import { withAdmission } from './admission.ts';
 import type { JoinResult, ServerEvents } from '../common/protocol.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
@@ -13,7 +14,8 @@ import type { TokenClaims, TokenService } from './tokens.ts';
 export interface SeatServiceOptions {
   reconnectGraceMs: number;
   sessionTokenTtlS: number;
-  endedRetentionMs: number;
+  /** How long a seat change waits for the admission lock before answering `busy`. */
+  lockWaitMs: number;
 }
 
 type LeaveReason = ServerEvents['participantLeft']['reason'];
@@ -24,8 +26,8 @@ const TRY_ANOTHER_NODE = new Set(['node_full', 'node_draining', 'unavailable', '
 /**
  * Seats: who is in a meeting, and where their media and socket live. A seat outlives its socket
  * for the grace period, so a client that drops and comes back keeps its place and the others
- * never see it leave. Every change to a seat happens under the meeting's admission lock, so a
- * join, a disconnect and the cleaner cannot interleave.
+ * never see it leave. Every change to a seat happens under the meeting's admission lock
+ * (`admission.ts`), so a join, a leave, a removal, a disconnect and the cleaner cannot interleave.
  */
 export class SeatService {
   private readonly repo: MeetingRepository;
@@ -113,7 +115,12 @@ export class SeatService {
     try {
       placed = await this.#placeMedia(meetingId, participantId, input.rtpCapabilities, [record.mediaNodeId, primary]);
     } catch (error) {
-      if (!resumed) await this.repo.removeParticipant(meetingId, participantId);
+      // Give back the seat this join took, unless another socket has retaken it meanwhile.
+      if (!resumed) {
+        await this.#vacate(meetingId, participantId, socketId).catch((rollback: unknown) => {
+          this.logger.warn({ meetingId, participantId, err: rollback }, 'could not give back the seat of a failed join; its grace period will');
+        });
+      }
       throw error;
     }
     if (placed.nodeId !== record.mediaNodeId) {
@@ -173,7 +180,11 @@ export class SeatService {
         }
         if (now - (record.disconnectedAt ?? now) < this.options.reconnectGraceMs) return null;
         return (await this.repo.removeParticipant(meetingId, participantId)) ? record : null;
-      }, participantId, { allowEnded: true }).catch(() => null);
+      }, participantId, { allowEnded: true }).catch(async (error: unknown) => {
+        // Its meeting has expired with it: nothing to release, only the marker to drop.
+        if (error instanceof AppError && error.code === 'meeting_not_found') await this.repo.markReconnecting(meetingId, participantId, false);
+        return null;
+      });
       if (expired) {
         await this.#release(expired, 'timeout');
         released++;
@@ -184,35 +195,16 @@ export class SeatService {
 
   /** Idempotent: leaving twice, or a seat already released, is not an error. */
   async leave(meetingId: string, participantId: string, reason: LeaveReason): Promise<void> {
-    const record = await this.repo.getParticipant(meetingId, participantId);
-    if (!record) return;
-    // Only the caller whose delete succeeds announces the departure.
-    if (!(await this.repo.removeParticipant(meetingId, participantId))) return;
-    await this.#release(record, reason);
+    const record = await this.#vacate(meetingId, participantId);
+    if (record) await this.#release(record, reason);
   }
 
   async remove(meetingId: string, participantId: string, by: string | null): Promise<void> {
     await this.meetings.get(meetingId);
-    const record = await this.repo.getParticipant(meetingId, participantId);
+    const record = await this.#vacate(meetingId, participantId);
     if (!record) throw new AppError('participant_not_found', `participant ${participantId} is not in the meeting`);
     await this.events.publish(meetingId, { event: 'moderation', payload: { action: 'remove', by }, to: participantId });
-    await this.leave(meetingId, participantId, 'removed');
-  }
-
-  async end(meetingId: string, by: string | null): Promise<void> {
-    await this.meetings.get(meetingId);
-    await this.repo.updateMeeting(meetingId, (m) => (m.endedAt ? null : { ...m, endedAt: Date.now() }));
-    await this.events.publish(meetingId, { event: 'moderation', payload: { action: 'end', by } });
-    const nodes = new Set<string>();
-    for (const participant of await this.repo.listParticipants(meetingId)) {
-      if (participant.mediaNodeId) nodes.add(participant.mediaNodeId);
-      await this.leave(meetingId, participant.id, 'ended');
-    }
-    const meeting = await this.meetings.get(meetingId, { allowEnded: true });
-    if (meeting.mediaNodeId) nodes.add(meeting.mediaNodeId);
-    for (const nodeId of nodes) await this.media.call(nodeId, 'closeMeeting', { meetingId }).catch(() => undefined);
-    await this.repo.markEnded(meetingId, this.options.endedRetentionMs);
-    this.logger.info({ meetingId }, 'meeting ended');
+    await this.#release(record, 'removed');
   }
 
   /**
@@ -252,6 +244,21 @@ export class SeatService {
     await this.repo.forgetNode('push', nodeId);
     if (held > 0) this.logger.warn({ pushNodeId: nodeId, held }, 'push node lost; holding its participants\' seats');
     return held;
+  }
+
+  /**
+   * Frees the seat under the admission lock and returns what it held; null when it was already
+   * free, held by another socket than `holder`, or its meeting is gone. Only the caller whose
+   * delete succeeds gets the record, so a departure is announced once.
+   */
+  async #vacate(meetingId: string, participantId: string, holder?: string): Promise<ParticipantRecord | null> {
+    return this.#admit(meetingId, async (_meeting, record) => {
+      if (!record || (holder !== undefined && record.socketId !== holder)) return null;
+      return (await this.repo.removeParticipant(meetingId, participantId)) ? record : null;
+    }, participantId, { allowEnded: true }).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'meeting_not_found') return null;
+      throw error;
+    });
   }
 
   async #placeMedia(meetingId: string, participantId: string, rtpCapabilities: unknown, preferred: Array<string | undefined>): Promise<{ nodeId: string; activeSpeakerId: string | null }> {
@@ -303,9 +310,9 @@ export class SeatService {
     participantId: string,
     options: { allowEnded?: boolean } = {},
   ): Promise<T> {
-    return withLock(this.repo.store, `admit:${meetingId}`, async () => {
+    return withAdmission(this.repo.store, meetingId, async () => {
       const meeting = await this.meetings.get(meetingId, options);
       return fn(meeting, await this.repo.getParticipant(meetingId, participantId));
-    });
+    }, this.options.lockWaitMs);
   }
 }

@@ -17,6 +17,8 @@ export interface MeetingRecord {
   settings: MeetingSettings;
   createdAt: number;
   endedAt?: number;
+  /** When the last participant left; with `createdAt` before anyone came, what idle expiry counts from. */
+  emptySince?: number;
   /** The media node that hosts the meeting's router. */
   mediaNodeId?: string;
 }

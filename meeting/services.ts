@@ -3,6 +3,7 @@ import type { RoleContext } from '../common/role.ts';
 import { createMediaClient } from '../media/createMediaClient.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 import { MeetingEvents } from './MeetingEvents.ts';
+import { MeetingLifecycle } from './MeetingLifecycle.ts';
 import { MeetingRepository } from './MeetingRepository.ts';
 import { MeetingService } from './MeetingService.ts';
 import { MediaPlacement, STRATEGIES } from './placement/MediaPlacement.ts';
@@ -18,11 +19,10 @@ export interface MeetingServices {
   tokens: TokenService;
   meetings: MeetingService;
   seats: SeatService;
+  lifecycle: MeetingLifecycle;
   placement: MediaPlacement;
   publications: PublicationService;
 }
-
-const ENDED_RETENTION_MS = 24 * 3600_000;
 
 /** The meeting domain for this process, built once and shared by every role that needs it. */
 export function meetingServices(ctx: RoleContext): MeetingServices {
@@ -46,7 +46,7 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
       get chatMaxLength() {
         return config.CHAT_MAX_LENGTH;
       },
-      endedRetentionMs: ENDED_RETENTION_MS,
+      endedRetentionMs: config.MEETING_ENDED_RETENTION_MS,
     },
     logger,
   );
@@ -63,12 +63,20 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
         return config.RECONNECT_GRACE_MS;
       },
       sessionTokenTtlS: 24 * 3600,
-      endedRetentionMs: ENDED_RETENTION_MS,
+      lockWaitMs: config.SEAT_LOCK_WAIT_MS,
     },
     logger,
   );
+  const lifecycle = new MeetingLifecycle(
+    repo,
+    seats,
+    events,
+    media,
+    { idleEndMs: config.MEETING_IDLE_END_MS, endedRetentionMs: config.MEETING_ENDED_RETENTION_MS, lockWaitMs: config.SEAT_LOCK_WAIT_MS },
+    logger,
+  );
   const publications = new PublicationService(repo, events, media);
-  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, placement, publications };
+  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, lifecycle, placement, publications };
   ctx.local.set('meetingServices', services);
   return services;
 }

@@ -17,7 +17,7 @@ export function meetingRoutes(
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { meetings, seats } = services;
+  const { meetings, lifecycle } = services;
 
   r.post(
     '/v1/meetings',
@@ -74,7 +74,7 @@ export function meetingRoutes(
     },
     async (request, reply) => {
       const by = await auth.requireHost(request, request.params.meetingId);
-      await seats.end(request.params.meetingId, by);
+      await lifecycle.end(request.params.meetingId, by);
       return reply.code(204).send(null);
     },
   );

@@ -92,6 +92,10 @@ export class MemoryStateStore implements StateStore {
     return Object.fromEntries(this.#hash(key, false) ?? []);
   }
 
+  async hashLength(key: string): Promise<number> {
+    return this.#hash(key, false)?.size ?? 0;
+  }
+
   async setAdd(key: string, member: string): Promise<boolean> {
     const set = this.#set(key, true) as Set<string>;
     if (set.has(member)) return false;
@@ -130,6 +134,14 @@ export class MemoryStateStore implements StateStore {
     const from = Math.max(0, start < 0 ? n + start : start);
     const to = Math.min(n - 1, stop < 0 ? n + stop : stop);
     return from > to ? [] : entry.value.slice(from, to + 1);
+  }
+
+  /**
+   * Every live key, for tests that check state is given back (Redis has SCAN for the same).
+   * Not on the StateStore interface: product code never walks the whole store.
+   */
+  keys(): string[] {
+    return [...this.#entries.keys()].filter((key) => this.#live(key) !== undefined);
   }
 
   async close(): Promise<void> {

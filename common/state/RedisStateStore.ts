@@ -92,6 +92,10 @@ export class RedisStateStore implements StateStore {
     return this.#wrap(key, () => this.redis.hgetall(this.#k(key)));
   }
 
+  async hashLength(key: string): Promise<number> {
+    return this.#wrap(key, () => this.redis.hlen(this.#k(key)));
+  }
+
   async setAdd(key: string, member: string): Promise<boolean> {
     return (await this.#wrap(key, () => this.redis.sadd(this.#k(key), member))) > 0;
   }

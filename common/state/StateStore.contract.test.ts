@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../redis.ts';
 import { TEST_REDIS_URL, testPrefix } from '../testing.ts';
+import { AppError } from '../errors.ts';
 import { tryLock, withLock } from './lock.ts';
 import { MemoryStateStore } from './MemoryStateStore.ts';
 import { RedisStateStore } from './RedisStateStore.ts';
@@ -103,6 +104,8 @@ describe.each(backends)('StateStore contract: %s', (_name, make) => {
     expect(await store.hashDel('h', 'a')).toBe(false);
     expect(await store.hashGetAll('h')).toEqual({ b: '2' });
     expect(await store.hashGetAll('h:none')).toEqual({});
+    expect(await store.hashLength('h')).toBe(1);
+    expect(await store.hashLength('h:none')).toBe(0);
   });
 
   it('keeps sets', async () => {
@@ -161,5 +164,14 @@ describe.each(backends)('StateStore contract: %s', (_name, make) => {
       ),
     );
     expect(maxInside).toBe(1);
+  });
+
+  it('answers a lock it cannot take in time with a typed 503 busy, not a plain error', async () => {
+    const held = await tryLock(store, 'contended', 5000);
+    const error = await withLock(store, 'contended', async () => 'ran', { waitMs: 50 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'busy', status: 503 });
+    await held?.release();
+    expect(await withLock(store, 'contended', async () => 'ran', { waitMs: 50 })).toBe('ran');
   });
 });

@@ -25,6 +25,8 @@ export interface StateStore {
   hashGet(key: string, field: string): Promise<string | null>;
   hashDel(key: string, field: string): Promise<boolean>;
   hashGetAll(key: string): Promise<Record<string, string>>;
+  /** Number of fields; 0 when absent (HLEN). */
+  hashLength(key: string): Promise<number>;
 
   setAdd(key: string, member: string): Promise<boolean>;
   setRemove(key: string, member: string): Promise<boolean>;

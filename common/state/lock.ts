@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.ts';
 import type { StateStore } from './StateStore.ts';
 
 export interface Lock {
@@ -18,7 +19,10 @@ export async function tryLock(store: StateStore, name: string, ttlMs: number): P
   return { key, token, release: () => store.compareAndSet(key, token, null) };
 }
 
-/** Waits for the lock, polling, up to `waitMs`; throws when it cannot be had in time. */
+/**
+ * Waits for the lock, polling, up to `waitMs`. A lock that cannot be had in time is contention,
+ * not a bug: it is a 503 `busy` the client may retry, never an `internal` error.
+ */
 export async function withLock<T>(
   store: StateStore,
   name: string,
@@ -37,7 +41,7 @@ export async function withLock<T>(
         await lock.release();
       }
     }
-    if (Date.now() >= deadline) throw new Error(`timed out waiting for lock ${name}`);
+    if (Date.now() >= deadline) throw new AppError('busy', `could not take lock ${name} within ${options.waitMs ?? 5000} ms; try again`);
     await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
     delay = Math.min(delay * 2, 100);
   }

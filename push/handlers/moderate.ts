@@ -4,7 +4,7 @@ import type { Handler } from './Handler.ts';
 export const moderate: Handler<'moderate'> = async (ctx, action) => {
   const seat = await ctx.seat();
   if (!seat.grants.moderate) throw new AppError('forbidden', 'only hosts may moderate');
-  const { meetings, seats } = ctx.services;
+  const { meetings, seats, lifecycle } = ctx.services;
   switch (action.action) {
     case 'mute':
       await meetings.mute(seat.meetingId, action.participantId, action.source, seat.id);
@@ -16,7 +16,7 @@ export const moderate: Handler<'moderate'> = async (ctx, action) => {
       await meetings.update(seat.meetingId, { locked: action.locked });
       break;
     case 'end':
-      await seats.end(seat.meetingId, seat.id);
+      await lifecycle.end(seat.meetingId, seat.id);
       break;
   }
   return {};
