@@ -1,21 +1,79 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Where Redis is: one server by URL, or a primary that Sentinels name and fail over. */
+export type RedisTarget =
+  | { kind: 'url'; url: string }
+  | {
+      kind: 'sentinel';
+      sentinels: Array<{ host: string; port: number }>;
+      /** The primary's group name in the Sentinels' `sentinel monitor` line. */
+      name: string;
+      /** Password of the primary and replicas. */
+      password?: string;
+      /** Password of the Sentinels themselves. */
+      sentinelPassword?: string;
+    };
 
 export class RedisUnavailableError extends Error {
-  constructor(url: string, cause: string) {
-    super(`cannot reach Redis at ${redactUrl(url)} (REDIS_URL): ${cause}`);
+  constructor(target: RedisTarget, cause: string) {
+    super(`cannot reach Redis at ${describeRedisTarget(target)}: ${cause}`);
     this.name = 'RedisUnavailableError';
   }
+}
+
+/** For logs and errors: where, never a password, and the variable that says so. */
+export function describeRedisTarget(target: RedisTarget): string {
+  if (target.kind === 'url') return `${target.url.replace(/\/\/([^@/]*)@/, '//***@')} (REDIS_URL)`;
+  const list = target.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
+  return `primary "${target.name}" of Sentinels ${list} (REDIS_SENTINELS)`;
+}
+
+/**
+ * Options every product connection shares, whatever it is for. After a failover a client can
+ * still hold a connection to the old primary if it was demoted rather than killed (a
+ * partition heals): its writes answer READONLY, so the client reconnects, asks the Sentinels
+ * again and resends the command.
+ */
+const COMMON: RedisOptions = {
+  reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+};
+
+/**
+ * ioredis options for the target plus the caller's own. The one place that knows how a
+ * Sentinel deployment is reached, so that every connection (state, bus, socket.io adapter,
+ * BullMQ) fails over alike. For a URL the result keeps `url`, which BullMQ understands; use
+ * createRedis for a client of our own.
+ */
+export function redisOptions(target: RedisTarget, extra: RedisOptions = {}): RedisOptions & { url?: string } {
+  if (target.kind === 'url') return { ...COMMON, ...extra, url: target.url };
+  return {
+    ...COMMON,
+    ...extra,
+    sentinels: target.sentinels,
+    name: target.name,
+    password: target.password,
+    sentinelPassword: target.sentinelPassword,
+    // Sentinels announce a new primary on +switch-master: drop the old one at once rather than
+    // waiting for its socket to fail.
+    failoverDetector: true,
+  };
+}
+
+/** A client for the target; not connected until the first command unless lazyConnect is off. */
+export function createRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
+  const { url, ...options } = redisOptions(target, extra);
+  return url === undefined ? new Redis(options) : new Redis(url, options);
 }
 
 /**
  * Connects and proves the server answers before returning. At start-up an unreachable Redis is
  * a configuration error, so it fails fast instead of retrying forever; once connected, ioredis
- * reconnects on its own.
+ * reconnects on its own (through the Sentinels when there are some).
  */
-export async function connectRedis(url: string, options: { timeoutMs?: number; name?: string } = {}): Promise<Redis> {
+export async function connectRedis(target: RedisTarget, options: { timeoutMs?: number; name?: string } = {}): Promise<Redis> {
   const timeoutMs = options.timeoutMs ?? 3000;
   let connected = false;
-  const redis = new Redis(url, {
+  const redis = createRedis(target, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     connectionName: options.name,
@@ -37,10 +95,6 @@ export async function connectRedis(url: string, options: { timeoutMs?: number; n
     redis.disconnect();
     // The socket error (ECONNREFUSED, ENOTFOUND...) says more than ioredis' "Connection is closed".
     const message = lastError !== 'no answer' ? lastError : error instanceof Error ? error.message : String(error);
-    throw new RedisUnavailableError(url, message);
+    throw new RedisUnavailableError(target, message);
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }

@@ -1,5 +1,6 @@
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '../common/logger.ts';
+import { type RedisTarget, redisOptions } from '../common/redis.ts';
 import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.ts';
 
 /**
@@ -10,18 +11,18 @@ export class BullMqQueue implements ConversionQueue {
   readonly #queue: Queue;
   #worker?: Worker;
 
-  private readonly connection: { url: string; prefix: string };
+  private readonly connection: { target: RedisTarget; prefix: string };
   private readonly options: ConversionQueueOptions & { workerName: string; lockMs?: number };
   private readonly logger: Logger;
   constructor(
-    connection: { url: string; prefix: string },
+    connection: { target: RedisTarget; prefix: string },
     options: ConversionQueueOptions & { workerName: string; lockMs?: number },
     logger: Logger,
   ) {
     this.connection = connection;
     this.options = options;
     this.logger = logger;
-    this.#queue = new Queue('deck-conversion', { connection: { url: connection.url }, prefix: `${connection.prefix}bull` });
+    this.#queue = new Queue('deck-conversion', { connection: bullConnection(connection.target), prefix: `${connection.prefix}bull` });
   }
 
   async enqueue(job: ConversionJob): Promise<void> {
@@ -47,7 +48,7 @@ export class BullMqQueue implements ConversionQueue {
         }
       },
       {
-        connection: { url: this.connection.url },
+        connection: bullConnection(this.connection.target),
         prefix: `${this.connection.prefix}bull`,
         concurrency: this.options.concurrency,
         name: this.options.workerName,
@@ -65,4 +66,13 @@ export class BullMqQueue implements ConversionQueue {
     await this.#worker?.close();
     await this.#queue.close();
   }
+}
+
+/**
+ * BullMQ makes its own connections (a blocking one per worker) from these options and brings
+ * its own retry strategy (ioredis' type also allows null there, which BullMQ's does not).
+ */
+function bullConnection(target: RedisTarget): ConnectionOptions {
+  const { retryStrategy: _ours, ...options } = redisOptions(target);
+  return options;
 }
