@@ -6,7 +6,7 @@ const sentinel: RedisTarget = { kind: 'sentinel', sentinels: [{ host: '127.0.0.1
 describe('Redis connection factory', () => {
   it('builds a Sentinel client that asks the Sentinels for the primary and follows failovers', () => {
     const redis = createRedis(sentinel, { lazyConnect: true });
-    expect(redis.options).toMatchObject({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'main', role: 'master', password: 'p', sentinelPassword: 's', failoverDetector: true });
+    expect(redis.options).toMatchObject({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'main', role: 'master', password: 'p', sentinelPassword: 's', failoverDetector: false });
     redis.disconnect();
   });
 

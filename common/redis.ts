@@ -53,9 +53,11 @@ export function redisOptions(target: RedisTarget, extra: RedisOptions = {}): Red
     name: target.name,
     password: target.password,
     sentinelPassword: target.sentinelPassword,
-    // Sentinels announce a new primary on +switch-master: drop the old one at once rather than
-    // waiting for its socket to fail.
-    failoverDetector: true,
+    // Not ioredis' failover detector: its +switch-master handler disconnects the connector even
+    // while a reconnect is already asking the Sentinels, which rejects that connect and leaves
+    // the client ended for good (seen in test/sentinel.e2e.test.ts after a kill -9 of the
+    // primary). A dead primary resets our sockets anyway, and a demoted one answers READONLY.
+    failoverDetector: false,
   };
 }
 
