@@ -23,6 +23,8 @@ export class BullMqQueue implements ConversionQueue {
     this.options = options;
     this.logger = logger;
     this.#queue = new Queue('deck-conversion', { connection: bullConnection(connection.target), prefix: `${connection.prefix}bull` });
+    // Without a listener BullMQ prints every reconnect attempt of a Redis outage to stderr.
+    this.#queue.on('error', (error) => this.logger.warn({ err: error }, 'conversion queue Redis connection error'));
   }
 
   async enqueue(job: ConversionJob): Promise<void> {
@@ -69,10 +71,10 @@ export class BullMqQueue implements ConversionQueue {
 }
 
 /**
- * BullMQ makes its own connections (a blocking one per worker) from these options and brings
- * its own retry strategy (ioredis' type also allows null there, which BullMQ's does not).
+ * BullMQ makes its own connections (a blocking one per worker) from these options. Its own
+ * retry strategy backs off to 20 s between attempts; ours keeps trying every 2 s at most, so
+ * the queue is back as soon as a failover is over, like every other connection.
  */
 function bullConnection(target: RedisTarget): ConnectionOptions {
-  const { retryStrategy: _ours, ...options } = redisOptions(target);
-  return options;
+  return { ...redisOptions(target), retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000) };
 }
