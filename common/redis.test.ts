@@ -31,4 +31,5 @@ describe('Redis connection factory', () => {
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect((error as Error).message).toContain('REDIS_SENTINELS');
   });
+
 });

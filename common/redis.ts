@@ -83,8 +83,14 @@ export async function connectRedis(target: RedisTarget, options: { timeoutMs?: n
     retryStrategy: (attempt) => (connected ? Math.min(attempt * 100, 2000) : null),
   });
   let lastError = 'no answer';
+  let sentinelError: string | undefined;
   redis.on('error', (error: Error) => {
     lastError = error.message || (error as NodeJS.ErrnoException).code || String(error);
+  });
+  // ioredis sums up a round of Sentinels as "All sentinels are unreachable. Retrying..." even
+  // when they answered but know no such primary; each Sentinel's own answer says more.
+  redis.on('sentinelError', (error: Error) => {
+    sentinelError = error.message;
   });
   try {
     await Promise.race([
@@ -96,7 +102,12 @@ export async function connectRedis(target: RedisTarget, options: { timeoutMs?: n
   } catch (error) {
     redis.disconnect();
     // The socket error (ECONNREFUSED, ENOTFOUND...) says more than ioredis' "Connection is closed".
-    const message = lastError !== 'no answer' ? lastError : error instanceof Error ? error.message : String(error);
+    let message = lastError !== 'no answer' ? lastError : error instanceof Error ? error.message : String(error);
+    if (target.kind === 'sentinel' && sentinelError !== undefined) {
+      message = /invalid reply|No such master/.test(sentinelError)
+        ? `the Sentinels know no primary named "${target.name}" (REDIS_SENTINEL_NAME)`
+        : `no Sentinel answers (${sentinelError})`;
+    }
     throw new RedisUnavailableError(target, message);
   }
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPrefix, waitFor } from '../common/testing.ts';
 import { startTestBot, type TestBot } from './support/bots.ts';
@@ -48,6 +49,21 @@ describe('Redis Sentinel failover', () => {
     await cluster?.stopAll();
     await redis?.stop();
   }, 30_000);
+
+  it('refuses to start, naming REDIS_SENTINEL_NAME, when the Sentinels know no such primary', async () => {
+    if (!redis) throw new Error('setup failed');
+    const child = spawn(process.execPath, ['main.ts', '--role', 'meeting'], {
+      env: { ...process.env, LOG_LEVEL: 'silent', PORT: '3255', REDIS_SENTINELS: redis.sentinels, REDIS_SENTINEL_NAME: 'no-such-primary' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('the Sentinels know no primary named "no-such-primary" (REDIS_SENTINEL_NAME)');
+  });
 
   it('keeps the call flowing through a kill -9 of the primary and takes new joins within 10 s of the failover', async () => {
     if (!redis || !cluster) throw new Error('setup failed');
