@@ -10,6 +10,11 @@ import { createMeeting } from './support/server.ts';
  * Redis high availability as deployed: a primary, a replica and three Sentinels of the test's
  * own, and Convene as separate api+push, meeting, media and files processes reaching Redis only
  * through the Sentinels. The primary is killed with SIGKILL in the middle of a call.
+ *
+ * SENTINEL_DOWN_AFTER_MS (default 1000) sets the Sentinels' down-after-milliseconds. At 5000 the
+ * outage outlasts the node registry's STALE_MS and the meeting role's NodeWatcher takes the
+ * live media node for dead, resetting everyone's media: a known issue, left to the work on
+ * Redis outages in the background loops.
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +36,7 @@ describe('Redis Sentinel failover', () => {
   };
 
   beforeAll(async () => {
-    redis = await startSentinelSetup();
+    redis = await startSentinelSetup({ downAfterMs: Number(process.env.SENTINEL_DOWN_AFTER_MS ?? 1000) });
     cluster = new Cluster({
       REDIS_SENTINELS: redis.sentinels,
       REDIS_SENTINEL_NAME: redis.name,
