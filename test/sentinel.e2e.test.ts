@@ -111,6 +111,9 @@ describe('Redis Sentinel failover', () => {
     const joinedAfterMs = Date.now() - failedOverAt;
     expect(joined, `no join within 10 s of the failover: ${String(lastError)}`).toBeDefined();
     expect(joinedAfterMs).toBeLessThanOrEqual(10_000);
+    // Events still cross the bus, on channels subscribed before the failover.
+    await a.client.sendChat('after the failover');
+    await waitFor(() => b.client.chat.some((m) => m.text === 'after the failover'), { timeoutMs: 5000, what: 'B to get chat sent after the failover' });
 
     await sleep(Math.max(0, 3000 - (Date.now() - failedOverAt)));
     sampling = false;
