@@ -3,22 +3,25 @@ import type { Config } from './config.ts';
 import type { EventBus } from './bus/EventBus.ts';
 import { MemoryEventBus } from './bus/MemoryEventBus.ts';
 import { RedisEventBus } from './bus/RedisEventBus.ts';
-import { connectRedis } from './redis.ts';
+import { connectRedis, type RedisTarget } from './redis.ts';
 import { MemoryStateStore } from './state/MemoryStateStore.ts';
 import { RedisStateStore } from './state/RedisStateStore.ts';
 import type { StateStore } from './state/StateStore.ts';
 
-/** State and messaging for one process, chosen once at start-up from REDIS_URL. */
+/** State and messaging for one process, chosen once at start-up from REDIS_URL or REDIS_SENTINELS. */
 export interface Backends {
   store: StateStore;
   bus: EventBus;
-  /** Present in Redis mode, for adapters that need a raw client (socket.io, BullMQ). */
-  redis?: { url: string; prefix: string; client: Redis; subscriber: Redis };
+  /**
+   * Present in Redis mode. Adapters that need connections of their own (socket.io, BullMQ)
+   * make them from `target` with common/redis.ts, so that they fail over like these.
+   */
+  redis?: { target: RedisTarget; prefix: string; client: Redis; subscriber: Redis };
   close(): Promise<void>;
 }
 
-export async function createBackends(config: Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'nodeId'>): Promise<Backends> {
-  if (config.REDIS_URL === undefined) {
+export async function createBackends(config: Pick<Config, 'redis' | 'REDIS_PREFIX' | 'nodeId'>): Promise<Backends> {
+  if (config.redis === undefined) {
     const store = new MemoryStateStore();
     const bus = new MemoryEventBus();
     return {
@@ -30,14 +33,14 @@ export async function createBackends(config: Pick<Config, 'REDIS_URL' | 'REDIS_P
       },
     };
   }
-  const client = await connectRedis(config.REDIS_URL, { name: `convene-${config.nodeId}` });
-  const subscriber = await connectRedis(config.REDIS_URL, { name: `convene-${config.nodeId}-sub` });
+  const client = await connectRedis(config.redis, { name: `convene-${config.nodeId}` });
+  const subscriber = await connectRedis(config.redis, { name: `convene-${config.nodeId}-sub` });
   const store = new RedisStateStore(client, config.REDIS_PREFIX);
   const bus = new RedisEventBus(client, subscriber, config.REDIS_PREFIX);
   return {
     store,
     bus,
-    redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX, client, subscriber },
+    redis: { target: config.redis, prefix: config.REDIS_PREFIX, client, subscriber },
     close: async () => {
       await bus.close();
       await store.close();

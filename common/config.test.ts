@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     [{ MEDIA_WORKERS: '0' }, 'MEDIA_WORKERS', '> 0'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', ''],
     [{ MEDIA_RTC_MIN_PORT: '5000', MEDIA_RTC_MAX_PORT: '4000' }, 'MEDIA_RTC_MIN_PORT', 'must not exceed'],
+    [{ REDIS_SENTINELS: 'sentinel-0' }, 'REDIS_SENTINELS', 'host:port'],
+    [{ REDIS_SENTINELS: 'a:26379,,b:26379' }, 'REDIS_SENTINELS', 'host:port'],
+    [{ REDIS_SENTINELS: 'a:0' }, 'REDIS_SENTINELS', 'between 1 and 65535'],
+    [{ REDIS_SENTINELS: 'a:26379', REDIS_URL: 'redis://a:6379' }, 'REDIS_SENTINELS', 'together with REDIS_URL'],
+    [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME', 'letters'],
+    [{ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'secret' }, 'REDIS_PASSWORD', 'only with REDIS_SENTINELS'],
+    [{ REDIS_SENTINEL_PASSWORD: 'secret' }, 'REDIS_SENTINEL_PASSWORD', 'only with REDIS_SENTINELS'],
   ])('rejects %j naming %s', (env, variable, fragment) => {
     let caught: unknown;
     try {
@@ -28,6 +35,23 @@ describe('loadConfig', () => {
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as ConfigError).message).toContain(variable);
     expect((caught as ConfigError).message).toContain(fragment);
+  });
+
+  it('reaches Redis by URL or through Sentinels', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://a:6379' }).redis).toEqual({ kind: 'url', url: 'redis://a:6379' });
+    const config = loadConfig({ REDIS_SENTINELS: 'sentinel-0:26379, 10.0.0.7:26380', REDIS_PASSWORD: 'p', REDIS_SENTINEL_PASSWORD: 's' });
+    expect(config.embedded).toBe(false);
+    expect(config.redis).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 'sentinel-0', port: 26379 },
+        { host: '10.0.0.7', port: 26380 },
+      ],
+      name: 'mymaster',
+      password: 'p',
+      sentinelPassword: 's',
+    });
+    expect(loadConfig({}).redis).toBeUndefined();
   });
 
   it('treats empty variables as unset', () => {

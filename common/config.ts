@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { RedisTarget } from './redis.ts';
 
 /**
  * Configuration comes only from the environment so that one container image serves every tier
@@ -27,6 +28,19 @@ export const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** Sentinel mode instead of REDIS_URL: `host:port,host:port,...` of the Sentinels. */
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be a comma-separated list of host:port')
+    .optional(),
+  /** The primary's name in the Sentinels' `sentinel monitor` line. */
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"')
+    .default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Sentinel mode: password of the primary and replicas (REDIS_URL carries its own). */
+  REDIS_PASSWORD: z.string().min(1).optional(),
   REDIS_PREFIX: z.string().default('convene:'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -96,7 +110,9 @@ export interface Config extends RawConfig {
   internalUrl: string;
   apiKey: string;
   jwtSecret: string;
-  /** True when no REDIS_URL is set: all state is in this process. */
+  /** Where Redis is (REDIS_URL or REDIS_SENTINELS); absent in the embedded mode. */
+  redis?: RedisTarget;
+  /** True when neither REDIS_URL nor REDIS_SENTINELS is set: all state is in this process. */
   embedded: boolean;
 }
 
@@ -131,7 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (raw.MEDIA_RTC_MIN_PORT > raw.MEDIA_RTC_MAX_PORT) {
     throw new ConfigError('MEDIA_RTC_MIN_PORT', `must not exceed MEDIA_RTC_MAX_PORT (${raw.MEDIA_RTC_MAX_PORT})`);
   }
-  const embedded = raw.REDIS_URL === undefined;
+  const redis = redisTarget(raw);
+  const embedded = redis === undefined;
   return {
     ...raw,
     nodeId: raw.NODE_ID ?? `${os.hostname()}-${process.pid}`,
@@ -141,6 +158,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Without JWT_SECRET, a Redis deployment agrees on one generated secret kept in Redis
     // (see resolveSharedSecret); this value is only the embedded mode's.
     jwtSecret: raw.JWT_SECRET ?? randomBytes(32).toString('hex'),
+    redis,
     embedded,
+  };
+}
+
+function redisTarget(raw: RawConfig): RedisTarget | undefined {
+  if (raw.REDIS_SENTINELS === undefined) {
+    if (raw.REDIS_PASSWORD !== undefined) throw new ConfigError('REDIS_PASSWORD', 'applies only with REDIS_SENTINELS (put the password in REDIS_URL)');
+    if (raw.REDIS_SENTINEL_PASSWORD !== undefined) throw new ConfigError('REDIS_SENTINEL_PASSWORD', 'applies only with REDIS_SENTINELS');
+    return raw.REDIS_URL === undefined ? undefined : { kind: 'url', url: raw.REDIS_URL };
+  }
+  if (raw.REDIS_URL !== undefined) throw new ConfigError('REDIS_SENTINELS', 'must not be set together with REDIS_URL (choose one)');
+  const sentinels = raw.REDIS_SENTINELS.split(',').map((entry) => {
+    const [host = '', port = ''] = entry.trim().split(':');
+    const number = Number(port);
+    if (number < 1 || number > 65535) throw new ConfigError('REDIS_SENTINELS', `port must be between 1 and 65535 (got ${JSON.stringify(entry.trim())})`);
+    return { host, port: number };
+  });
+  return {
+    kind: 'sentinel',
+    sentinels,
+    name: raw.REDIS_SENTINEL_NAME,
+    password: raw.REDIS_PASSWORD,
+    sentinelPassword: raw.REDIS_SENTINEL_PASSWORD,
   };
 }

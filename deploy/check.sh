@@ -48,6 +48,12 @@ if have docker-compose; then
       fail "$f does not render"
     fi
   done
+  # The Sentinel variant is an override of docker-compose.yml, rendered together with it.
+  if docker-compose --project-directory compose --env-file "$tmp/.env" -f compose/docker-compose.yml -f compose/docker-compose.sentinel.yml config -q; then
+    echo "ok: compose/docker-compose.yml + compose/docker-compose.sentinel.yml"
+  else
+    fail "compose/docker-compose.sentinel.yml does not render over docker-compose.yml"
+  fi
   # Required variables must stop `up` with a message, not start with empty addresses.
   : > "$tmp/empty.env"
   for f in compose/docker-compose.yml compose/docker-compose.embedded.yml; do
@@ -62,7 +68,7 @@ fi
 
 step "3. Kubernetes (kustomize + schemas)"
 if have kubectl; then
-  for dir in k8s/base k8s/overlays/dev k8s/overlays/qa k8s/overlays/prod; do
+  for dir in k8s/base k8s/overlays/dev k8s/overlays/dev-ha k8s/overlays/qa k8s/overlays/prod; do
     out=$(mktemp)
     if kubectl kustomize "$dir" > "$out"; then
       echo "-- $dir ($(grep -c '^kind:' "$out") objects)"

@@ -1,5 +1,6 @@
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from '../common/logger.ts';
+import { type RedisTarget, redisOptions } from '../common/redis.ts';
 import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.ts';
 
 /**
@@ -10,18 +11,20 @@ export class BullMqQueue implements ConversionQueue {
   readonly #queue: Queue;
   #worker?: Worker;
 
-  private readonly connection: { url: string; prefix: string };
+  private readonly connection: { target: RedisTarget; prefix: string };
   private readonly options: ConversionQueueOptions & { workerName: string; lockMs?: number };
   private readonly logger: Logger;
   constructor(
-    connection: { url: string; prefix: string },
+    connection: { target: RedisTarget; prefix: string },
     options: ConversionQueueOptions & { workerName: string; lockMs?: number },
     logger: Logger,
   ) {
     this.connection = connection;
     this.options = options;
     this.logger = logger;
-    this.#queue = new Queue('deck-conversion', { connection: { url: connection.url }, prefix: `${connection.prefix}bull` });
+    this.#queue = new Queue('deck-conversion', { connection: bullConnection(connection.target), prefix: `${connection.prefix}bull` });
+    // Without a listener BullMQ prints every reconnect attempt of a Redis outage to stderr.
+    this.#queue.on('error', (error) => this.logger.warn({ err: error }, 'conversion queue Redis connection error'));
   }
 
   async enqueue(job: ConversionJob): Promise<void> {
@@ -48,7 +51,7 @@ export class BullMqQueue implements ConversionQueue {
         }
       },
       {
-        connection: { url: this.connection.url },
+        connection: bullConnection(this.connection.target),
         prefix: `${this.connection.prefix}bull`,
         concurrency: this.options.concurrency,
         name: this.options.workerName,
@@ -66,4 +69,13 @@ export class BullMqQueue implements ConversionQueue {
     await this.#worker?.close();
     await this.#queue.close();
   }
+}
+
+/**
+ * BullMQ makes its own connections (a blocking one per worker) from these options. Its own
+ * retry strategy backs off to 20 s between attempts; ours keeps trying every 2 s at most, so
+ * the queue is back as soon as a failover is over, like every other connection.
+ */
+function bullConnection(target: RedisTarget): ConnectionOptions {
+  return { ...redisOptions(target), retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000) };
 }

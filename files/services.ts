@@ -23,7 +23,7 @@ export function fileServices(ctx: RoleContext): FileServices {
   const meeting = meetingServices(ctx);
   const limits = { attempts: config.FILES_CONVERT_ATTEMPTS, timeoutMs: config.FILES_CONVERT_TIMEOUT_MS, concurrency: config.FILES_WORKER_CONCURRENCY };
   const queue: ConversionQueue = backends.redis
-    ? new BullMqQueue({ url: backends.redis.url, prefix: backends.redis.prefix }, { ...limits, workerName: config.nodeId, lockMs: config.FILES_JOB_LOCK_MS }, logger)
+    ? new BullMqQueue({ target: backends.redis.target, prefix: backends.redis.prefix }, { ...limits, workerName: config.nodeId, lockMs: config.FILES_JOB_LOCK_MS }, logger)
     : new InProcessQueue(limits);
   const repo = new FileRepository(backends.store);
   const files = new FileService(

@@ -1,4 +1,5 @@
 import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { AppError } from '../common/errors.ts';
 import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
@@ -11,6 +12,7 @@ import { handlers } from './handlers/index.ts';
 import { MeetingFanout, participantRoom } from './MeetingFanout.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
+import { createRedis } from '../common/redis.ts';
 
 export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'push' });
@@ -23,9 +25,16 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     pingTimeout: 5000,
     maxHttpBufferSize: 256 * 1024,
   });
+  const adapterClients: Redis[] = [];
   if (ctx.backends.redis) {
-    const { client, prefix } = ctx.backends.redis;
-    io.adapter(createAdapter(client.duplicate(), client.duplicate(), { key: `${prefix}socket.io` }));
+    const { target, prefix } = ctx.backends.redis;
+    const name = `convene-${ctx.config.nodeId}-socket.io`;
+    const pub = createRedis(target, { connectionName: `${name}-pub` });
+    const sub = createRedis(target, { connectionName: `${name}-sub` });
+    adapterClients.push(pub, sub);
+    // Without a listener ioredis prints every reconnect attempt of an outage to stderr.
+    for (const client of adapterClients) client.on('error', (error: Error) => logger.warn({ err: error }, 'socket.io adapter Redis connection error'));
+    io.adapter(createAdapter(pub, sub, { key: `${prefix}socket.io` }));
   }
 
   const fanout = new MeetingFanout(io, ctx.backends.bus, logger, (_meetingId, event) => {
@@ -84,6 +93,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
       io.local.disconnectSockets(true);
       // The HTTP server belongs to the process, not to socket.io: close only the engine.
       io.engine.close();
+      for (const client of adapterClients) client.disconnect();
     },
   };
 }

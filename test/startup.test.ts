@@ -38,6 +38,18 @@ describe('start-up fails fast on bad configuration', () => {
     expect(result.stderr).toContain('ECONNREFUSED');
   });
 
+  it('says the Sentinels cannot be reached when none answers at REDIS_SENTINELS', async () => {
+    const result = await runConvene({ REDIS_SENTINELS: '127.0.0.1:1,127.0.0.1:2', REDIS_SENTINEL_NAME: 'main', PORT: '3991' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach Redis at primary "main" of Sentinels 127.0.0.1:1,127.0.0.1:2 (REDIS_SENTINELS): no Sentinel answers');
+  });
+
+  it('names REDIS_SENTINELS when an entry has no port', async () => {
+    const result = await runConvene({ REDIS_SENTINELS: 'sentinel-0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('convene: invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (got "sentinel-0")');
+  });
+
   it('rejects an unknown role', async () => {
     const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const p = spawn(process.execPath, ['main.ts', '--role', 'mixer'], { stdio: ['ignore', 'ignore', 'pipe'] });

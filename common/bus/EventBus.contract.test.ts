@@ -16,7 +16,7 @@ const backends: Array<[string, () => Promise<{ a: EventBus; b: EventBus; done: (
   }],
   ['redis', async () => {
     const prefix = testPrefix('bus');
-    const conns: Redis[] = await Promise.all([1, 2, 3, 4].map(() => connectRedis(TEST_REDIS_URL)));
+    const conns: Redis[] = await Promise.all([1, 2, 3, 4].map(() => connectRedis({ kind: 'url', url: TEST_REDIS_URL })));
     const [p1, s1, p2, s2] = conns as [Redis, Redis, Redis, Redis];
     // Two buses on separate connections stand for two processes.
     const a = new RedisEventBus(p1, s1, prefix);

@@ -17,7 +17,7 @@ const backends: Array<[string, () => Promise<{ store: StateStore; done: () => Pr
     return { store, done: () => store.close() };
   }],
   ['redis', async () => {
-    const redis: Redis = await connectRedis(TEST_REDIS_URL);
+    const redis: Redis = await connectRedis({ kind: 'url', url: TEST_REDIS_URL });
     const prefix = testPrefix('state');
     const store = new RedisStateStore(redis, prefix);
     return {

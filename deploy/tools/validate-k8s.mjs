@@ -105,6 +105,10 @@ for (const s of byKind('Service')) {
 }
 for (const ing of byKind('Ingress')) for (const r of ing.spec.rules) for (const p of r.http.paths) if (!svcs.has(p.backend.service.name)) err(id(ing), `backend ${p.backend.service.name} not rendered`);
 const cfg = byKind('ConfigMap').find((c) => c.metadata.name.startsWith('convene-config'));
+// Convene refuses REDIS_URL together with REDIS_SENTINELS: catch it here rather than in a crash loop.
+const renderedKeys = [...byKind('ConfigMap'), ...byKind('Secret')].filter((d) => d.metadata.name.startsWith('convene-')).flatMap((d) => Object.keys({ ...d.data, ...d.stringData }));
+if (renderedKeys.includes('REDIS_SENTINELS') && renderedKeys.includes('REDIS_URL')) err('convene-config', 'REDIS_SENTINELS and REDIS_URL both set (choose one)');
+if (cfg?.data?.REDIS_SENTINELS) console.log(`  redis: Sentinels ${cfg.data.REDIS_SENTINELS}, primary "${cfg.data.REDIS_SENTINEL_NAME ?? 'mymaster'}"`);
 console.log(`  config: LOG_LEVEL=${cfg?.data?.LOG_LEVEL} PUBLIC_URL=${cfg?.data?.PUBLIC_URL}; namespace ${[...ns]}; ${docs.length} objects`);
 if (externalSecrets.size) console.log(`  note: expects existing Secret(s) ${[...externalSecrets]} (created out of band)`);
 console.log(errors ? `${file}: ${errors} error(s)` : `${file}: valid`);
