@@ -40,7 +40,7 @@ export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'gateway-sip'),
     () => ({ id: config.nodeId, url: config.internalUrl, state: 'serving', load: { calls: gateway.calls.size, sipPort: config.SIP_PORT } }),
-    (error) => logger.error({ err: error }, 'gateway heartbeat failed'),
+    { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
   logger.info({ port: config.SIP_PORT, ip: config.SIP_LISTEN_IP }, 'SIP gateway listening on UDP and TCP');

@@ -9,6 +9,7 @@ import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
 import { WorkerPool } from './WorkerPool.ts';
+import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import { detach } from '../common/detach.ts';
 
 export const peerChannel = (nodeId: string) => `media-node:${nodeId}`;
@@ -67,19 +68,20 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
         cpu: cpu.read(),
       },
     }),
-    (error) => logger.error({ err: error }, 'media heartbeat failed'),
+    { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
 
-  // A peer that stopped heartbeating is gone: its pipes carry nothing any more.
-  const peerCheck = setInterval(async () => {
+  // A peer that stopped heartbeating is gone: its pipes carry nothing any more. Right after a
+  // store outage every record is stale (nobody could heartbeat), so wait for fresh ones first.
+  const peerCheck = new BackgroundLoop({ name: 'media-peer-check', intervalMs: 2000, logger, metrics: ctx.metrics }, async () => {
+    if (peerCheck.healthyForMs < STALE_MS) return;
     for (const peer of node.peers()) {
-      const record = await registry.get(peer).catch(() => undefined);
-      if (record === undefined) continue;
+      const record = await registry.get(peer);
       if (record === null || Date.now() - record.updatedAt > STALE_MS) node.forgetPeer(peer);
     }
-  }, 2000);
-  peerCheck.unref();
+  });
+  peerCheck.start();
 
   const registers = [ctx.metrics];
   new Gauge({
@@ -102,7 +104,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   }
 
   const stop = async () => {
-    clearInterval(peerCheck);
+    peerCheck.stop();
     cpu.stop();
     await offNotices();
     await heartbeat.stop({ remove: true }).catch(() => undefined);

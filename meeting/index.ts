@@ -10,8 +10,8 @@ import { meetingServices } from './services.ts';
 export async function startMeetingRole(ctx: RoleContext): Promise<RunningRole> {
   const services = meetingServices(ctx);
   const logger = ctx.logger.child({ tier: 'meeting' });
-  const cleaner = new Cleaner(ctx.backends.store, services.seats, 1000, logger);
-  const watcher = new NodeWatcher(ctx.backends.store, services.repo, services.seats, 1000, logger);
+  const cleaner = new Cleaner(ctx.backends.store, services.seats, 1000, logger, ctx.metrics);
+  const watcher = new NodeWatcher(ctx.backends.store, services.repo, services.seats, 1000, logger, ctx.metrics);
   cleaner.start();
   watcher.start();
   return {

@@ -39,7 +39,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'push'),
     () => ({ id: ctx.config.nodeId, url: ctx.config.publicUrl, state: 'serving', load: { sockets: io.engine.clientsCount } }),
-    (error) => logger.error({ err: error }, 'push heartbeat failed'),
+    { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
 
