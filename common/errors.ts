@@ -28,6 +28,8 @@ export const errorCodes = {
   not_ready: 409,
   internal: 500,
   unavailable: 503,
+  /** Redis (the shared state) cannot be reached: retry shortly. */
+  store_unavailable: 503,
   node_full: 503,
   node_draining: 503,
   timeout: 504,

@@ -1,4 +1,5 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { AppError, withTimeout } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.ts';
 
@@ -22,16 +23,31 @@ export class BullMqQueue implements ConversionQueue {
     this.options = options;
     this.logger = logger;
     this.#queue = new Queue('deck-conversion', { connection: { url: connection.url }, prefix: `${connection.prefix}bull` });
+    // BullMQ reconnects on its own; without a listener an 'error' event would be thrown.
+    this.#queue.on('error', (error) => logger.warn({ err: error }, 'conversion queue connection error'));
   }
 
+  /** During an outage BullMQ would queue the command until Redis returns: answer 503 instead. */
   async enqueue(job: ConversionJob): Promise<void> {
-    await this.#queue.add('convert', job, {
+    if (!(await this.ready())) throw new AppError('store_unavailable', 'the conversion queue is unreachable; retry shortly');
+    const adding = this.#queue.add('convert', job, {
       jobId: job.fileId,
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: 1000,
       removeOnFail: 1000,
     });
+    await withTimeout(adding, 2000, 'enqueueing the conversion').catch((error: unknown) => {
+      throw error instanceof AppError && error.code !== 'timeout' ? error : new AppError('store_unavailable', 'the conversion queue is unreachable; retry shortly');
+    });
+  }
+
+  /** The queue answers a command within a second (readiness of the files role). */
+  async ready(): Promise<boolean> {
+    return withTimeout(this.#queue.count(), 1000, 'the conversion queue').then(
+      () => true,
+      () => false,
+    );
   }
 
   work(process: (job: ConversionJob, attempt: number) => Promise<void>): void {

@@ -25,7 +25,10 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   });
   if (ctx.backends.redis) {
     const { client, prefix } = ctx.backends.redis;
-    io.adapter(createAdapter(client.duplicate(), client.duplicate(), { key: `${prefix}socket.io` }));
+    // The adapter publishes without awaiting: its commands wait for Redis to come back instead
+    // of failing fast like the store's, so none of them becomes an unhandled rejection.
+    const patient = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined };
+    io.adapter(createAdapter(client.duplicate(patient), client.duplicate(patient), { key: `${prefix}socket.io` }));
   }
 
   const fanout = new MeetingFanout(io, ctx.backends.bus, logger, (_meetingId, event) => {

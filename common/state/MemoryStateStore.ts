@@ -132,6 +132,10 @@ export class MemoryStateStore implements StateStore {
     return from > to ? [] : entry.value.slice(from, to + 1);
   }
 
+  async ping(): Promise<void> {
+    // In this process: reachable as long as the process runs.
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
   }
