@@ -75,8 +75,12 @@ async function main(): Promise<void> {
 
   collectDefaultMetrics({ register: metrics });
   const http = createHttpServer(logger, { trustProxy: config.TRUST_PROXY });
-  const live = new LiveConfig(config, backends.store, backends.bus, logger);
+  const live = new LiveConfig(config, backends.store, backends.bus, logger, { metrics });
   await live.start();
+  backends.onReconnect(() => {
+    logger.info('shared state store reachable again');
+    detach(logger, 'reading the live configuration', live.resync());
+  });
   const ctx: RoleContext = { config, logger, backends, http, metrics, live, local: new Map() };
 
   const running: RunningRole[] = [];

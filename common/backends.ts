@@ -14,6 +14,12 @@ export interface Backends {
   bus: EventBus;
   /** Present in Redis mode, for adapters that need a raw client (socket.io, BullMQ). */
   redis?: { url: string; prefix: string; client: Redis; subscriber: Redis };
+  /**
+   * Calls `listener` each time the store is reachable again after losing its connection, so
+   * that work waiting for the next tick (heartbeats, the config centre, reconciliation) runs now.
+   * Never called in the embedded mode.
+   */
+  onReconnect(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,7 @@ export async function createBackends(config: Pick<Config, 'REDIS_URL' | 'REDIS_P
     return {
       store,
       bus,
+      onReconnect: () => undefined,
       close: async () => {
         await bus.close();
         await store.close();
@@ -34,10 +41,18 @@ export async function createBackends(config: Pick<Config, 'REDIS_URL' | 'REDIS_P
   const subscriber = await connectRedis(config.REDIS_URL, { name: `convene-${config.nodeId}-sub` });
   const store = new RedisStateStore(client, config.REDIS_PREFIX);
   const bus = new RedisEventBus(client, subscriber, config.REDIS_PREFIX);
+  // Both connections were ready before this point, so every 'ready' from now on is a reconnect.
+  const listeners = new Set<() => void>();
+  client.on('ready', () => {
+    for (const listener of listeners) listener();
+  });
   return {
     store,
     bus,
     redis: { url: config.REDIS_URL, prefix: config.REDIS_PREFIX, client, subscriber },
+    onReconnect: (listener) => {
+      listeners.add(listener);
+    },
     close: async () => {
       await bus.close();
       await store.close();

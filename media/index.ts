@@ -71,6 +71,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
     { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
+  ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
 
   // A peer that stopped heartbeating is gone: its pipes carry nothing any more. Right after a
   // store outage every record is stale (nobody could heartbeat), so wait for fresh ones first.

@@ -45,6 +45,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
+  ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
 
   io.use(authenticate(services.tokens));
   io.on('connection', (raw) => {
