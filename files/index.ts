@@ -32,6 +32,7 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
 
   return {
     name: 'files',
+    ready: async () => ((await queue.ready()) ? null : 'files: conversion queue unreachable'),
     close: async () => {
       cleaner.stop();
       await queue.close();

@@ -8,6 +8,7 @@ import { createMediaClient } from './createMediaClient.ts';
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
+import { mediaReadiness } from './readiness.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import { detach } from '../common/detach.ts';
@@ -116,6 +117,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   return {
     name: 'media',
     health: () => ({ mediasoupWorkers: pool.size, mediaLoad: pool.totalLoad(), mediaState: node.draining ? 'draining' : 'serving' }),
+    ready: async () => mediaReadiness(pool, node),
     /**
      * SIGTERM: take no new meetings or participants, keep the calls, and return once the node is
      * empty or the drain time is up. Participants still here are then moved by the meeting tier.
