@@ -7,7 +7,9 @@ import type { MediaLoad } from '../meeting/placement/PlacementStrategy.ts';
 import { createMediaClient } from './createMediaClient.ts';
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
+import { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
+import { MediaReconciler } from './MediaReconciler.ts';
 import { mediaReadiness } from './readiness.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
@@ -72,7 +74,12 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
     { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
-  ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
+  const reconciler = new MediaReconciler(node, new MeetingRepository(backends.store), logger, { metrics: ctx.metrics });
+  reconciler.start();
+  ctx.backends.onReconnect(() => {
+    detach(logger, 'heartbeat after reconnect', heartbeat.beat());
+    detach(logger, 'reconciling after reconnect', reconciler.runNow());
+  });
 
   // A peer that stopped heartbeating is gone: its pipes carry nothing any more. Right after a
   // store outage every record is stale (nobody could heartbeat), so wait for fresh ones first.
@@ -107,6 +114,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
 
   const stop = async () => {
     peerCheck.stop();
+    reconciler.stop();
     cpu.stop();
     await offNotices();
     await heartbeat.stop({ remove: true }).catch(() => undefined);

@@ -9,6 +9,7 @@ import { authenticate } from './authenticate.ts';
 import { Dispatcher } from './Dispatcher.ts';
 import { handlers } from './handlers/index.ts';
 import { MeetingFanout, participantRoom } from './MeetingFanout.ts';
+import { PushReconciler } from './PushReconciler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
 
@@ -45,7 +46,12 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
-  ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
+  const reconciler = new PushReconciler(io, fanout, services.repo, logger, { metrics: ctx.metrics });
+  reconciler.start();
+  ctx.backends.onReconnect(() => {
+    detach(logger, 'heartbeat after reconnect', heartbeat.beat());
+    detach(logger, 'reconciling after reconnect', reconciler.runNow());
+  });
 
   io.use(authenticate(services.tokens));
   io.on('connection', (raw) => {
@@ -67,6 +73,11 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
         if (!seat) throw new AppError('participant_not_found', 'you are not in this meeting');
         return seat;
       },
+      mediaSeat: async () => {
+        const seat = await context.seat();
+        if (!seat.mediaNodeId) throw new AppError('unavailable', 'you have no media node now; join again to get one');
+        return { seat, mediaNodeId: seat.mediaNodeId };
+      },
     };
     dispatcher.attach(socket, context);
     socket.on('disconnect', (reason) => {
@@ -84,6 +95,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     name: 'push',
     health: () => ({ sockets: io.engine.clientsCount }),
     close: async () => {
+      reconciler.stop();
       await heartbeat.stop({ remove: true }).catch(() => undefined);
       io.local.disconnectSockets(true);
       // The HTTP server belongs to the process, not to socket.io: close only the engine.
