@@ -16,8 +16,11 @@ describe('Redis backends during an outage', () => {
   }, 20_000);
 
   afterAll(async () => {
-    await backends?.close();
-    await redis?.remove();
+    try {
+      await backends?.close();
+    } finally {
+      await redis?.remove();
+    }
   });
 
   it('answers store_unavailable within 2 s while Redis is down, and works again once it is back', async () => {

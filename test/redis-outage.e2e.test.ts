@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTimeout } from '../common/errors.ts';
 import { testPrefix, waitFor } from '../common/testing.ts';
 import { startTestBot, type TestBot } from './support/bots.ts';
 import { Cluster, mediaNodeSpec } from './support/cluster.ts';
@@ -126,11 +127,15 @@ describe('Redis outage across processes', () => {
   }, 90_000);
 
   afterAll(async () => {
-    for (const socket of sockets) socket.close();
-    await Promise.all(bots.map((b) => b.stop()));
-    await cluster?.stopAll();
-    await redis?.remove();
-    if (redis) rmSync(`${redis.dir}-files`, { recursive: true, force: true });
+    try {
+      for (const socket of sockets) socket.close();
+      // A bot's goodbye may wait on a server that is gone; the cluster is stopped regardless.
+      await withTimeout(Promise.all(bots.map((b) => b.stop())), 10_000, 'stopping the bots').catch(() => undefined);
+      await cluster?.stopAll();
+    } finally {
+      await redis?.remove();
+      if (redis) rmSync(`${redis.dir}-files`, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('keeps calls going through a 20 s outage, answers 503 meanwhile, and is back within 5 s; with an empty Redis it reconciles the old call', async () => {

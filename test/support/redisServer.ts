@@ -39,6 +39,10 @@ export class PrivateRedis {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no'];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.#process = child;
+    // Never leave a redis-server behind, even if the test process dies first.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     const deadline = Date.now() + 10_000;
     while (!(await answers(this.port))) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
