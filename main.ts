@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createBackends, resolveSharedSecret } from './common/backends.ts';
 import { type Config, ConfigError, loadConfig } from './common/config.ts';
 import { detach } from './common/detach.ts';
+import { registerHealthRoutes } from './common/health.ts';
 import { createHttpServer } from './common/http.ts';
 import { LiveConfig } from './common/LiveConfig.ts';
 import { createLogger } from './common/logger.ts';
@@ -75,8 +76,12 @@ async function main(): Promise<void> {
 
   collectDefaultMetrics({ register: metrics });
   const http = createHttpServer(logger, { trustProxy: config.TRUST_PROXY });
-  const live = new LiveConfig(config, backends.store, backends.bus, logger);
+  const live = new LiveConfig(config, backends.store, backends.bus, logger, { metrics });
   await live.start();
+  backends.onReconnect(() => {
+    logger.info('shared state store reachable again');
+    detach(logger, 'reading the live configuration', live.resync());
+  });
   const ctx: RoleContext = { config, logger, backends, http, metrics, live, local: new Map() };
 
   const running: RunningRole[] = [];
@@ -95,16 +100,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => detach(logger, 'shutdown', shutdown('SIGINT')));
   process.once('SIGTERM', () => detach(logger, 'shutdown', shutdown('SIGTERM')));
 
-  http.get('/healthz', { schema: { hide: true } }, async () => {
-    const health: Record<string, unknown> = {
-      status: 'ok',
-      nodeId: config.nodeId,
-      mode: config.embedded ? 'embedded' : 'redis',
-      roles: running.map((r) => r.name),
-      mediasoupWorkers: 0,
-    };
-    for (const role of running) Object.assign(health, role.health?.());
-    return health;
+  registerHealthRoutes(http, {
+    store: backends.store,
+    roles: () => running,
+    describe: () => ({ nodeId: config.nodeId, mode: config.embedded ? 'embedded' : 'redis', roles: running.map((r) => r.name), mediasoupWorkers: 0 }),
   });
   http.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.contentType);

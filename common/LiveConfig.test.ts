@@ -41,3 +41,29 @@ describe.each([
     if (backendsB !== backendsA) await backendsB.close();
   });
 });
+
+describe('LiveConfig, a process that missed the push', () => {
+  it('applies a change it never heard of: on reconnect at once, and by re-reading the version', async () => {
+    const backends = await createBackends(loadConfig({}));
+    const logger = pino({ level: 'silent' });
+    // B's bus delivers nothing, as for a process cut off from Redis while the change went out.
+    const deaf = { ...backends.bus, kind: 'memory' as const, subscribe: async () => async () => undefined, publish: backends.bus.publish.bind(backends.bus), close: async () => undefined };
+    const configA = loadConfig({});
+    const configB = loadConfig({});
+    const a = new LiveConfig(configA, backends.store, backends.bus, logger);
+    const b = new LiveConfig(configB, backends.store, deaf, logger, { resyncMs: 60_000 });
+    await a.start();
+    await b.start();
+    await a.change({ CHAT_MAX_LENGTH: 321 });
+    expect(configB.CHAT_MAX_LENGTH).toBe(2000);
+    await b.resync();
+    expect(configB.CHAT_MAX_LENGTH).toBe(321);
+    const c = new LiveConfig(loadConfig({}), backends.store, deaf, logger, { resyncMs: 50 });
+    const configC = (c as unknown as { config: ReturnType<typeof loadConfig> }).config;
+    await c.start();
+    await a.change({ CHAT_MAX_LENGTH: 654 });
+    await waitFor(() => configC.CHAT_MAX_LENGTH === 654, { what: 'the periodic re-read' });
+    for (const live of [a, b, c]) await live.stop();
+    await backends.close();
+  });
+});

@@ -1,4 +1,7 @@
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { BackgroundLoop } from './BackgroundLoop.ts';
+import { detach } from './detach.ts';
 import type { EventBus } from './bus/EventBus.ts';
 import { type Config, configSchema } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -25,9 +28,13 @@ export type LiveSettings = z.infer<typeof liveSettingsSchema>;
 
 const CHANNEL = 'config';
 const KEY = 'config:live';
+/** Incremented with every change: a process compares it with the version it applied. */
+const VERSION_KEY = 'config:live:version';
 
 export class LiveConfig {
   #off?: () => Promise<void>;
+  #applied = -1;
+  readonly #loop: BackgroundLoop;
 
   private readonly config: Config;
   private readonly store: StateStore;
@@ -38,20 +45,27 @@ export class LiveConfig {
     store: StateStore,
     bus: EventBus,
     logger: Logger,
+    options: { resyncMs?: number; metrics?: Registry } = {},
   ) {
     this.config = config;
     this.store = store;
     this.bus = bus;
     this.logger = logger;
+    // The push on the bus is only a nudge: a process that missed it (cut off from Redis when
+    // it went out) still finds the new version here, and at once on reconnect (resync).
+    this.#loop = new BackgroundLoop({ name: 'config-centre', intervalMs: options.resyncMs ?? 5000, logger, metrics: options.metrics }, () => this.#sync('stored'));
   }
 
   /** Applies what is stored, then follows changes. */
   async start(): Promise<void> {
-    this.#apply(await this.current(), 'stored');
-    this.#off = await this.bus.subscribe(CHANNEL, (message) => {
-      const parsed = liveSettingsSchema.safeParse(message);
-      if (parsed.success) this.#apply(parsed.data, 'pushed');
-    });
+    await this.#sync('stored');
+    this.#off = await this.bus.subscribe(CHANNEL, () => detach(this.logger, 'reading the live configuration', this.#loop.runNow()));
+    this.#loop.start();
+  }
+
+  /** Reads the stored settings again now (Redis is back); never rejects. */
+  resync(): Promise<void> {
+    return this.#loop.runNow();
   }
 
   async current(): Promise<LiveSettings> {
@@ -65,18 +79,29 @@ export class LiveConfig {
   async change(settings: unknown): Promise<LiveSettings> {
     const parsed = liveSettingsSchema.parse(settings);
     for (const [key, value] of Object.entries(parsed)) await this.store.hashSet(KEY, key, JSON.stringify(value));
-    await this.bus.publish(CHANNEL, parsed);
+    const version = await this.store.incr(VERSION_KEY);
+    await this.bus.publish(CHANNEL, { version });
     return this.current();
   }
 
   async stop(): Promise<void> {
+    this.#loop.stop();
     await this.#off?.();
   }
 
-  #apply(settings: LiveSettings, how: string): void {
+  async #sync(how: string): Promise<void> {
+    const version = Number((await this.store.get(VERSION_KEY)) ?? 0);
+    // Not `>`: a Redis that came back empty restarts the count, and its next change must apply.
+    if (version === this.#applied) return;
+    const settings = await this.current();
+    this.#applied = version;
+    this.#apply(settings, how, version);
+  }
+
+  #apply(settings: LiveSettings, how: string, version: number): void {
     if (Object.keys(settings).length === 0) return;
     Object.assign(this.config, settings);
     if (settings.LOG_LEVEL) this.logger.level = settings.LOG_LEVEL;
-    this.logger.info({ settings, how }, 'live configuration applied');
+    this.logger.info({ settings, how, version }, 'live configuration applied');
   }
 }

@@ -1,3 +1,6 @@
+import type { Registry } from 'prom-client';
+import { BackgroundLoop } from './BackgroundLoop.ts';
+import type { Logger } from './logger.ts';
 import type { StateStore } from './state/StateStore.ts';
 
 export type NodeKind = 'media' | 'push' | 'gateway-sip';
@@ -71,38 +74,38 @@ export function isAlive(record: NodeRecord<unknown>, now = Date.now()): boolean 
   return now - record.updatedAt <= STALE_MS;
 }
 
-/** Keeps one node's record fresh until stopped. */
+/**
+ * Keeps one node's record fresh until stopped. A failed write (the store is down) is retried
+ * by the loop; `beat()` after a reconnect brings the record back at once.
+ */
 export class NodeHeartbeat<Load> {
-  #timer?: NodeJS.Timeout;
+  readonly #loop: BackgroundLoop;
 
   private readonly registry: NodeRegistry<Load>;
   private readonly describe: () => Omit<NodeRecord<Load>, 'kind' | 'updatedAt'>;
-  private readonly onError: (error: unknown) => void;
   constructor(
     registry: NodeRegistry<Load>,
     describe: () => Omit<NodeRecord<Load>, 'kind' | 'updatedAt'>,
-    onError: (error: unknown) => void,
+    options: { logger: Pick<Logger, 'warn' | 'info'>; metrics?: Registry },
   ) {
     this.registry = registry;
     this.describe = describe;
-    this.onError = onError;
+    this.#loop = new BackgroundLoop({ name: `heartbeat-${registry.kind}`, intervalMs: HEARTBEAT_MS, ...options }, () => this.registry.write(this.describe()));
   }
 
+  /** Writes the record once (start-up fails if it cannot), then keeps it fresh. */
   async start(): Promise<void> {
-    await this.beat();
-    this.#timer = setInterval(() => {
-      this.beat().catch(this.onError);
-    }, HEARTBEAT_MS);
-    this.#timer.unref();
+    await this.registry.write(this.describe());
+    this.#loop.start();
   }
 
+  /** Writes now (state changed, or the store is back); never rejects. */
   beat(): Promise<void> {
-    return this.registry.write(this.describe());
+    return this.#loop.runNow();
   }
 
   async stop(options: { remove?: boolean } = {}): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#loop.stop();
     if (options.remove) await this.registry.remove(this.describe().id);
   }
 }

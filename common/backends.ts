@@ -17,6 +17,12 @@ export interface Backends {
    * make them from `target` with common/redis.ts, so that they fail over like these.
    */
   redis?: { target: RedisTarget; prefix: string; client: Redis; subscriber: Redis };
+  /**
+   * Calls `listener` each time the store is reachable again after losing its connection, so
+   * that work waiting for the next tick (heartbeats, the config centre, reconciliation) runs now.
+   * Never called in the embedded mode.
+   */
+  onReconnect(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -27,6 +33,7 @@ export async function createBackends(config: Pick<Config, 'redis' | 'REDIS_PREFI
     return {
       store,
       bus,
+      onReconnect: () => undefined,
       close: async () => {
         await bus.close();
         await store.close();
@@ -37,10 +44,18 @@ export async function createBackends(config: Pick<Config, 'redis' | 'REDIS_PREFI
   const subscriber = await connectRedis(config.redis, { name: `convene-${config.nodeId}-sub` });
   const store = new RedisStateStore(client, config.REDIS_PREFIX);
   const bus = new RedisEventBus(client, subscriber, config.REDIS_PREFIX);
+  // Both connections were ready before this point, so every 'ready' from now on is a reconnect.
+  const listeners = new Set<() => void>();
+  client.on('ready', () => {
+    for (const listener of listeners) listener();
+  });
   return {
     store,
     bus,
     redis: { target: config.redis, prefix: config.REDIS_PREFIX, client, subscriber },
+    onReconnect: (listener) => {
+      listeners.add(listener);
+    },
     close: async () => {
       await bus.close();
       await store.close();

@@ -30,6 +30,8 @@ export const errorCodes = {
   unavailable: 503,
   /** A lock on shared state could not be had in time: retry shortly. */
   busy: 503,
+  /** Redis (the shared state) cannot be reached: retry shortly. */
+  store_unavailable: 503,
   node_full: 503,
   node_draining: 503,
   timeout: 504,

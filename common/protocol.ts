@@ -208,8 +208,16 @@ export interface ServerEvents {
   fileUpdated: { file: FileInfo; deleted?: boolean };
   /** The presented deck or page changed; null when presenting stopped. */
   presentation: { presentation: Presentation | null };
-  /** Your media node is gone: make new transports and publish again (your seat is kept). */
-  mediaReset: { reason: 'node_lost' };
+  /**
+   * Your media node is gone (`node_lost`): make new transports and publish again (your seat is
+   * kept). `state_lost`: the shared state lost your seat; take it back (join again).
+   */
+  mediaReset: { reason: 'node_lost' | 'state_lost' };
+  /**
+   * The meeting no longer exists (`state_lost`: the shared state was lost, e.g. Redis came back
+   * empty); the connection is closed after this.
+   */
+  meetingEnded: { reason: 'state_lost' };
   /** A message the server could not route to a handler or that had no ack function. */
   protocolError: { event: string; code: string; message: string };
 }

@@ -79,7 +79,11 @@ export async function connectRedis(target: RedisTarget, options: { timeoutMs?: n
     lazyConnect: true,
     connectTimeout: timeoutMs,
     connectionName: options.name,
-    maxRetriesPerRequest: 3,
+    // During an outage a command fails at once (no offline queue) or after commandTimeout on a
+    // connection that went silent, so callers answer 503 quickly instead of hanging or piling up.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 1500,
     retryStrategy: (attempt) => (connected ? Math.min(attempt * 100, 2000) : null),
   });
   let lastError = 'no answer';

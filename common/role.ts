@@ -25,6 +25,8 @@ export interface RunningRole {
   readonly name: RoleName;
   /** Extra fields merged into /healthz. */
   health?(): Record<string, unknown>;
+  /** Why this role cannot serve now (for /readyz), or null when it can. */
+  ready?(): Promise<string | null>;
   /** SIGTERM: stop taking new work and finish what is in hand, before close. */
   drain?(): Promise<void>;
   close(): Promise<void>;

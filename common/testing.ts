@@ -23,3 +23,33 @@ export async function waitFor<T>(check: () => T | Promise<T>, options: { timeout
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
 }
+
+/**
+ * A store that can be switched off, failing every call the way the Redis store does during an
+ * outage (ioredis gives up on the command), to test code paths that must survive it.
+ */
+export function outageStore<S extends object>(inner: S): S & { down: boolean } {
+  const state = { down: false };
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'down') return state.down;
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (state.down) {
+          const error = new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.');
+          error.name = 'MaxRetriesPerRequestError';
+          return Promise.reject(error);
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+    set(target, property, value, receiver) {
+      if (property === 'down') {
+        state.down = Boolean(value);
+        return true;
+      }
+      return Reflect.set(target, property, value, receiver);
+    },
+  }) as S & { down: boolean };
+}

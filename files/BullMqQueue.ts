@@ -1,4 +1,5 @@
 import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { AppError, withTimeout } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { type RedisTarget, redisOptions } from '../common/redis.ts';
 import { type ConversionJob, type ConversionQueue, type ConversionQueueOptions, PermanentJobError } from './ConversionQueue.ts';
@@ -27,8 +28,10 @@ export class BullMqQueue implements ConversionQueue {
     this.#queue.on('error', (error) => this.logger.warn({ err: error }, 'conversion queue Redis connection error'));
   }
 
+  /** During an outage BullMQ would queue the command until Redis returns: answer 503 instead. */
   async enqueue(job: ConversionJob): Promise<void> {
-    await this.#queue.add('convert', job, {
+    if (!(await this.ready())) throw new AppError('store_unavailable', 'the conversion queue is unreachable; retry shortly');
+    const adding = this.#queue.add('convert', job, {
       jobId: job.fileId,
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: 1000 },
@@ -36,6 +39,17 @@ export class BullMqQueue implements ConversionQueue {
       removeOnComplete: true,
       removeOnFail: true,
     });
+    await withTimeout(adding, 2000, 'enqueueing the conversion').catch((error: unknown) => {
+      throw error instanceof AppError && error.code !== 'timeout' ? error : new AppError('store_unavailable', 'the conversion queue is unreachable; retry shortly');
+    });
+  }
+
+  /** The queue answers a command within a second (readiness of the files role). */
+  async ready(): Promise<boolean> {
+    return withTimeout(this.#queue.count(), 1000, 'the conversion queue').then(
+      () => true,
+      () => false,
+    );
   }
 
   work(process: (job: ConversionJob, attempt: number) => Promise<void>): void {

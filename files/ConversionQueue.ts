@@ -20,6 +20,8 @@ export interface ConversionQueue {
   enqueue(job: ConversionJob): Promise<void>;
   /** Starts taking jobs; `process` throws to fail the attempt, `PermanentJobError` to give up. */
   work(process: (job: ConversionJob, attempt: number) => Promise<void>): void;
+  /** Whether jobs can be enqueued and taken now (readiness). */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -23,6 +23,10 @@ export class InProcessQueue implements ConversionQueue {
     this.#pump();
   }
 
+  async ready(): Promise<boolean> {
+    return !this.#closed;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -1,10 +1,10 @@
+import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { tryLock } from '../common/state/lock.ts';
 import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { meetingServices } from '../meeting/services.ts';
 import type { FileService } from './FileService.ts';
 import { fileServices } from './services.ts';
-import { detach } from '../common/detach.ts';
 
 /**
  * The files role: converts decks taken from the queue, and once a minute (one node at a time,
@@ -16,26 +16,23 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
   const meetings = meetingServices(ctx);
   queue.work((job, attempt) => files.convert(job, attempt));
 
-  const clean = async () => {
-    const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000).catch(() => null);
+  const cleaner = new BackgroundLoop({ name: 'files-cleaner', intervalMs: 60_000, logger, metrics: ctx.metrics }, async () => {
+    const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000);
     if (!lock) return;
     try {
       const result = await cleanEndedMeetingFiles(files, meetings.repo, ctx.config.FILES_RETENTION_MS);
       if (result.meetings || result.temporaries) logger.info(result, 'cleaned files');
-    } catch (error) {
-      logger.error({ err: error }, 'file cleaning failed');
     } finally {
       await lock.release().catch(() => undefined);
     }
-  };
-  const timer = setInterval(() => detach(logger, 'files cleaner', clean()), 60_000);
-  timer.unref();
-  detach(logger, 'files cleaner', clean());
+  });
+  cleaner.start({ immediately: true });
 
   return {
     name: 'files',
+    ready: async () => ((await queue.ready()) ? null : 'files: conversion queue unreachable'),
     close: async () => {
-      clearInterval(timer);
+      cleaner.stop();
       await queue.close();
     },
   };

@@ -1,4 +1,5 @@
 import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
+import { detach } from '../common/detach.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { meetingServices } from '../meeting/services.ts';
 import { Gateway } from './Gateway.ts';
@@ -40,9 +41,10 @@ export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'gateway-sip'),
     () => ({ id: config.nodeId, url: config.internalUrl, state: 'serving', load: { calls: gateway.calls.size, sipPort: config.SIP_PORT } }),
-    (error) => logger.error({ err: error }, 'gateway heartbeat failed'),
+    { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
+  ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
   logger.info({ port: config.SIP_PORT, ip: config.SIP_LISTEN_IP }, 'SIP gateway listening on UDP and TCP');
 
   return {

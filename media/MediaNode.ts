@@ -99,6 +99,11 @@ export class MediaNode {
     return this.pool.totalLoad().consumers >= this.options.maxConsumers;
   }
 
+  /** Meetings hosted here and their participants, to check against the store. */
+  holdings(): Array<{ meetingId: string; participantIds: string[] }> {
+    return [...this.#rooms].map(([meetingId, room]) => ({ meetingId, participantIds: [...room.participants.keys()] }));
+  }
+
   /** Peers this node has pipes with, for the liveness check. */
   peers(): Set<string> {
     const peers = new Set<string>();

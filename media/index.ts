@@ -7,8 +7,12 @@ import type { MediaLoad } from '../meeting/placement/PlacementStrategy.ts';
 import { createMediaClient } from './createMediaClient.ts';
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
+import { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
+import { MediaReconciler } from './MediaReconciler.ts';
+import { mediaReadiness } from './readiness.ts';
 import { WorkerPool } from './WorkerPool.ts';
+import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import { detach } from '../common/detach.ts';
 
 export const peerChannel = (nodeId: string) => `media-node:${nodeId}`;
@@ -67,19 +71,26 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
         cpu: cpu.read(),
       },
     }),
-    (error) => logger.error({ err: error }, 'media heartbeat failed'),
+    { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
+  const reconciler = new MediaReconciler(node, new MeetingRepository(backends.store), logger, { metrics: ctx.metrics });
+  reconciler.start();
+  ctx.backends.onReconnect(() => {
+    detach(logger, 'heartbeat after reconnect', heartbeat.beat());
+    detach(logger, 'reconciling after reconnect', reconciler.runNow());
+  });
 
-  // A peer that stopped heartbeating is gone: its pipes carry nothing any more.
-  const peerCheck = setInterval(async () => {
+  // A peer that stopped heartbeating is gone: its pipes carry nothing any more. Right after a
+  // store outage every record is stale (nobody could heartbeat), so wait for fresh ones first.
+  const peerCheck = new BackgroundLoop({ name: 'media-peer-check', intervalMs: 2000, logger, metrics: ctx.metrics }, async () => {
+    if (peerCheck.healthyForMs < STALE_MS) return;
     for (const peer of node.peers()) {
-      const record = await registry.get(peer).catch(() => undefined);
-      if (record === undefined) continue;
+      const record = await registry.get(peer);
       if (record === null || Date.now() - record.updatedAt > STALE_MS) node.forgetPeer(peer);
     }
-  }, 2000);
-  peerCheck.unref();
+  });
+  peerCheck.start();
 
   const registers = [ctx.metrics];
   new Gauge({
@@ -102,7 +113,8 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   }
 
   const stop = async () => {
-    clearInterval(peerCheck);
+    peerCheck.stop();
+    reconciler.stop();
     cpu.stop();
     await offNotices();
     await heartbeat.stop({ remove: true }).catch(() => undefined);
@@ -113,6 +125,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
   return {
     name: 'media',
     health: () => ({ mediasoupWorkers: pool.size, mediaLoad: pool.totalLoad(), mediaState: node.draining ? 'draining' : 'serving' }),
+    ready: async () => mediaReadiness(pool, node),
     /**
      * SIGTERM: take no new meetings or participants, keep the calls, and return once the node is
      * empty or the drain time is up. Participants still here are then moved by the meeting tier.

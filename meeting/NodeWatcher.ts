@@ -1,10 +1,11 @@
+import type { Registry } from 'prom-client';
+import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import type { Logger } from '../common/logger.ts';
-import { isAlive, type NodeKind, NodeRegistry } from '../common/NodeRegistry.ts';
+import { isAlive, type NodeKind, NodeRegistry, STALE_MS } from '../common/NodeRegistry.ts';
 import { tryLock } from '../common/state/lock.ts';
 import type { StateStore } from '../common/state/StateStore.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
 import type { SeatService } from './SeatService.ts';
-import { detach } from '../common/detach.ts';
 
 /**
  * Notices media and push nodes that stopped heartbeating (crashed, or drained and gone) while
@@ -12,7 +13,7 @@ import { detach } from '../common/detach.ts';
  * does it, under a lease.
  */
 export class NodeWatcher {
-  #timer?: NodeJS.Timeout;
+  readonly #loop: BackgroundLoop;
   #running = false;
   readonly #registries: Record<'media' | 'push', NodeRegistry>;
   /** SIP gateways hold their callers' seats as push nodes hold sockets. */
@@ -29,6 +30,7 @@ export class NodeWatcher {
     seats: SeatService,
     intervalMs: number,
     logger: Logger,
+    metrics?: Registry,
   ) {
     this.store = store;
     this.repo = repo;
@@ -37,19 +39,24 @@ export class NodeWatcher {
     this.logger = logger;
     this.#registries = { media: new NodeRegistry(store, 'media'), push: new NodeRegistry(store, 'push') };
     this.#gateways = new NodeRegistry(store, 'gateway-sip');
+    this.#loop = new BackgroundLoop({ name: 'node-watcher', intervalMs, logger, metrics }, () => this.check());
   }
 
   start(): void {
-    this.#timer = setInterval(() => detach(this.logger, 'node watcher check', this.check()), this.intervalMs);
-    this.#timer.unref();
+    this.#loop.start();
   }
 
+  /** One check; rejects when the store fails, so that the loop counts it and backs off. */
   async check(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    const lock = await tryLock(this.store, 'node-watcher', Math.max(5000, this.intervalMs * 5)).catch(() => null);
+    let lock: Awaited<ReturnType<typeof tryLock>> = null;
     try {
+      lock = await tryLock(this.store, 'node-watcher', Math.max(5000, this.intervalMs * 5));
       if (!lock) return;
+      // Right after an outage every record is stale because nobody could heartbeat: give the
+      // nodes time to write again before calling any of them dead.
+      if (this.#loop.healthyForMs < STALE_MS) return;
       for (const kind of ['media', 'push'] as const satisfies NodeKind[]) {
         for (const nodeId of await this.repo.indexedNodes(kind)) {
           const record = (await this.#registries[kind].get(nodeId)) ?? (kind === 'push' ? await this.#gateways.get(nodeId) : null);
@@ -62,8 +69,6 @@ export class NodeWatcher {
       }
       // A gateway that crashed never removes its own record.
       await this.#gateways.prune();
-    } catch (error) {
-      this.logger.error({ err: error }, 'node check failed');
     } finally {
       await lock?.release().catch(() => undefined);
       this.#running = false;
@@ -71,6 +76,6 @@ export class NodeWatcher {
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#loop.stop();
   }
 }

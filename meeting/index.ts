@@ -13,8 +13,8 @@ export async function startMeetingRole(ctx: RoleContext): Promise<RunningRole> {
   // Walking every live meeting each second would load Redis for nothing: idle expiry is checked
   // a tenth of its period at most, and at least once a minute.
   const idleCheckMs = Math.min(60_000, Math.ceil(ctx.config.MEETING_IDLE_END_MS / 10));
-  const cleaner = new Cleaner(ctx.backends.store, services.seats, services.lifecycle, { intervalMs: 1000, idleCheckMs }, logger);
-  const watcher = new NodeWatcher(ctx.backends.store, services.repo, services.seats, 1000, logger);
+  const cleaner = new Cleaner(ctx.backends.store, services.seats, services.lifecycle, { intervalMs: 1000, idleCheckMs }, logger, ctx.metrics);
+  const watcher = new NodeWatcher(ctx.backends.store, services.repo, services.seats, 1000, logger, ctx.metrics);
   cleaner.start();
   watcher.start();
   return {

@@ -31,6 +31,10 @@ export class MeetingFanout {
     this.onEvent = onEvent;
   }
 
+  /**
+   * A failed subscribe (the bus is down) is forgotten at once, so the next join tries again;
+   * everyone waiting on it gets the error, and none of them holds a count to detach.
+   */
   async attach(meetingId: string): Promise<void> {
     const existing = this.#subscriptions.get(meetingId);
     if (existing) {
@@ -39,8 +43,19 @@ export class MeetingFanout {
       return;
     }
     const off = this.bus.subscribe(meetingChannel(meetingId), (message) => this.#deliver(meetingId, message as MeetingEvent));
-    this.#subscriptions.set(meetingId, { count: 1, off });
-    await off;
+    const entry = { count: 1, off };
+    this.#subscriptions.set(meetingId, entry);
+    try {
+      await off;
+    } catch (error) {
+      if (this.#subscriptions.get(meetingId) === entry) this.#subscriptions.delete(meetingId);
+      throw error;
+    }
+  }
+
+  /** Meetings this node holds sockets of (for reconciliation against the store). */
+  meetings(): string[] {
+    return [...this.#subscriptions.keys()];
   }
 
   async detach(meetingId: string): Promise<void> {

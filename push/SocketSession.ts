@@ -26,6 +26,11 @@ export interface HandlerContext {
   nodeId: string;
   /** The caller's seat, fresh from the store; throws if it has not joined. */
   seat(): Promise<ParticipantRecord>;
+  /**
+   * The caller's seat and the media node it is on; throws `unavailable` when it has none (its
+   * node was lost and the client has not rejoined yet).
+   */
+  mediaSeat(): Promise<{ seat: ParticipantRecord; mediaNodeId: string }>;
   /** Identity for media calls, always from the token. */
   who: { meetingId: string; participantId: string };
 }

@@ -10,6 +10,7 @@ import { authenticate } from './authenticate.ts';
 import { Dispatcher } from './Dispatcher.ts';
 import { handlers } from './handlers/index.ts';
 import { MeetingFanout, participantRoom } from './MeetingFanout.ts';
+import { PushReconciler } from './PushReconciler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
 import { createRedis } from '../common/redis.ts';
@@ -29,8 +30,11 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   if (ctx.backends.redis) {
     const { target, prefix } = ctx.backends.redis;
     const name = `convene-${ctx.config.nodeId}-socket.io`;
-    const pub = createRedis(target, { connectionName: `${name}-pub` });
-    const sub = createRedis(target, { connectionName: `${name}-sub` });
+    // The adapter publishes without awaiting: its commands wait for Redis to come back instead
+    // of failing fast like the store's, so none of them becomes an unhandled rejection.
+    const patient = { enableOfflineQueue: true, maxRetriesPerRequest: null };
+    const pub = createRedis(target, { ...patient, connectionName: `${name}-pub` });
+    const sub = createRedis(target, { ...patient, connectionName: `${name}-sub` });
     adapterClients.push(pub, sub);
     // Without a listener ioredis prints every reconnect attempt of an outage to stderr.
     for (const client of adapterClients) client.on('error', (error: Error) => logger.warn({ err: error }, 'socket.io adapter Redis connection error'));
@@ -48,9 +52,15 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'push'),
     () => ({ id: ctx.config.nodeId, url: ctx.config.publicUrl, state: 'serving', load: { sockets: io.engine.clientsCount } }),
-    (error) => logger.error({ err: error }, 'push heartbeat failed'),
+    { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
+  const reconciler = new PushReconciler(io, fanout, services.repo, logger, { metrics: ctx.metrics });
+  reconciler.start();
+  ctx.backends.onReconnect(() => {
+    detach(logger, 'heartbeat after reconnect', heartbeat.beat());
+    detach(logger, 'reconciling after reconnect', reconciler.runNow());
+  });
 
   io.use(authenticate(services.tokens));
   io.on('connection', (raw) => {
@@ -72,6 +82,11 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
         if (!seat) throw new AppError('participant_not_found', 'you are not in this meeting');
         return seat;
       },
+      mediaSeat: async () => {
+        const seat = await context.seat();
+        if (!seat.mediaNodeId) throw new AppError('unavailable', 'you have no media node now; join again to get one');
+        return { seat, mediaNodeId: seat.mediaNodeId };
+      },
     };
     dispatcher.attach(socket, context);
     socket.on('disconnect', (reason) => {
@@ -89,6 +104,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     name: 'push',
     health: () => ({ sockets: io.engine.clientsCount }),
     close: async () => {
+      reconciler.stop();
       await heartbeat.stop({ remove: true }).catch(() => undefined);
       io.local.disconnectSockets(true);
       // The HTTP server belongs to the process, not to socket.io: close only the engine.

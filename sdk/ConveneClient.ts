@@ -429,6 +429,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
       if (payload.action === 'remove' || payload.action === 'end') this.#shutdown(payload.action === 'end' ? 'ended' : 'removed');
     });
     on('mediaReset', () => this.#background(this.#recoverOnce(true)));
+    on('meetingEnded', ({ reason }) => this.#shutdown(reason));
     on('presentation', ({ presentation }) => {
       this.presentation = presentation;
       this.emit('presentation', presentation);

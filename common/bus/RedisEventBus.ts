@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { toStoreError } from '../state/storeErrors.ts';
 import type { EventBus, MessageHandler, Unsubscribe } from './EventBus.ts';
 
 /**
@@ -8,6 +9,7 @@ import type { EventBus, MessageHandler, Unsubscribe } from './EventBus.ts';
 export class RedisEventBus implements EventBus {
   readonly kind = 'redis' as const;
   readonly #handlers = new Map<string, Set<MessageHandler>>();
+  readonly #pending = new Map<string, Promise<void>>();
 
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
@@ -35,24 +37,49 @@ export class RedisEventBus implements EventBus {
   }
 
   async publish(channel: string, message: unknown): Promise<void> {
-    await this.publisher.publish(this.prefix + channel, JSON.stringify(message));
+    try {
+      await this.publisher.publish(this.prefix + channel, JSON.stringify(message));
+    } catch (error) {
+      throw toStoreError(error);
+    }
   }
 
+  /**
+   * A channel is recorded only once Redis confirmed the SUBSCRIBE: a failed attempt (Redis
+   * down) leaves nothing behind, so the next subscribe tries again instead of trusting a
+   * subscription that never existed. Concurrent first subscribers share one SUBSCRIBE.
+   */
   async subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe> {
     const full = this.prefix + channel;
     let handlers = this.#handlers.get(full);
-    if (!handlers) {
-      handlers = new Set();
-      this.#handlers.set(full, handlers);
-      await this.subscriber.subscribe(full);
+    while (!handlers) {
+      const pending = this.#pending.get(full);
+      if (pending !== undefined) {
+        await pending.catch(() => undefined);
+      } else {
+        const subscribing = this.subscriber.subscribe(full).then(() => {
+          this.#handlers.set(full, new Set());
+        });
+        this.#pending.set(full, subscribing);
+        try {
+          await subscribing;
+        } catch (error) {
+          throw toStoreError(error);
+        } finally {
+          this.#pending.delete(full);
+        }
+      }
+      handlers = this.#handlers.get(full);
     }
+    const set = handlers;
     const entry: MessageHandler = (message, ch) => handler(message, ch);
-    handlers.add(entry);
+    set.add(entry);
     return async () => {
-      handlers.delete(entry);
-      if (handlers.size === 0 && this.#handlers.get(full) === handlers) {
+      set.delete(entry);
+      if (set.size === 0 && this.#handlers.get(full) === set) {
         this.#handlers.delete(full);
-        await this.subscriber.unsubscribe(full);
+        // If Redis is down the channel may stay subscribed; its messages then find no handlers.
+        await this.subscriber.unsubscribe(full).catch(() => undefined);
       }
     };
   }

@@ -144,6 +144,10 @@ export class MemoryStateStore implements StateStore {
     return [...this.#entries.keys()].filter((key) => this.#live(key) !== undefined);
   }
 
+  async ping(): Promise<void> {
+    // In this process: reachable as long as the process runs.
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
   }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { toStoreError } from './storeErrors.ts';
 import { type SetOptions, type StateStore, WrongTypeError } from './StateStore.ts';
 
 // Runs inside Redis so that the comparison and the write cannot interleave with another node.
@@ -36,16 +37,18 @@ export class RedisStateStore implements StateStore {
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
     const k = this.#k(key);
-    let result: string | null;
-    if (options.ttlMs !== undefined && options.onlyIfAbsent) result = await this.redis.set(k, value, 'PX', options.ttlMs, 'NX');
-    else if (options.ttlMs !== undefined) result = await this.redis.set(k, value, 'PX', options.ttlMs);
-    else if (options.onlyIfAbsent) result = await this.redis.set(k, value, 'NX');
-    else result = await this.redis.set(k, value);
+    const { ttlMs, onlyIfAbsent } = options;
+    const result = await this.#wrap(key, () => {
+      if (ttlMs !== undefined && onlyIfAbsent) return this.redis.set(k, value, 'PX', ttlMs, 'NX');
+      if (ttlMs !== undefined) return this.redis.set(k, value, 'PX', ttlMs);
+      if (onlyIfAbsent) return this.redis.set(k, value, 'NX');
+      return this.redis.set(k, value);
+    });
     return result === 'OK';
   }
 
   async del(key: string): Promise<boolean> {
-    return (await this.redis.del(this.#k(key))) > 0;
+    return (await this.#wrap(key, () => this.redis.del(this.#k(key)))) > 0;
   }
 
   async compareAndSet(key: string, expected: string | null, next: string | null, options: { ttlMs?: number } = {}): Promise<boolean> {
@@ -65,11 +68,11 @@ export class RedisStateStore implements StateStore {
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.pexpire(this.#k(key), ttlMs)) === 1;
+    return (await this.#wrap(key, () => this.redis.pexpire(this.#k(key), ttlMs))) === 1;
   }
 
   async ttl(key: string): Promise<number> {
-    return this.redis.pttl(this.#k(key));
+    return this.#wrap(key, () => this.redis.pttl(this.#k(key)));
   }
 
   async incr(key: string): Promise<number> {
@@ -114,12 +117,17 @@ export class RedisStateStore implements StateStore {
     const maxLength = options.maxLength;
     const results = await this.#wrap(key, () => this.redis.multi().rpush(k, value).ltrim(k, -maxLength, -1).exec());
     const [error, length] = results?.[0] ?? [null, 0];
-    if (error) throw error.message.includes('WRONGTYPE') ? new WrongTypeError(key) : error;
+    if (error) throw error.message.includes('WRONGTYPE') ? new WrongTypeError(key) : toStoreError(error);
     return Number(length);
   }
 
   async listRange(key: string, start: number, stop: number): Promise<string[]> {
     return this.#wrap(key, () => this.redis.lrange(this.#k(key), start, stop));
+  }
+
+  /** Proves the server answers now (readiness). */
+  async ping(): Promise<void> {
+    await this.#wrap('', () => this.redis.ping());
   }
 
   async close(): Promise<void> {
@@ -135,7 +143,7 @@ export class RedisStateStore implements StateStore {
       return await op();
     } catch (error) {
       if (error instanceof Error && error.message.includes('WRONGTYPE')) throw new WrongTypeError(key);
-      throw error;
+      throw toStoreError(error);
     }
   }
 }

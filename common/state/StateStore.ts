@@ -37,6 +37,8 @@ export interface StateStore {
   /** Items from `start` to `stop` inclusive; negative indexes count from the end (LRANGE). */
   listRange(key: string, start: number, stop: number): Promise<string[]>;
 
+  /** Resolves when the store answers now; rejects with `store_unavailable` otherwise (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

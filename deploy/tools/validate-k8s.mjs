@@ -1,7 +1,7 @@
 // Offline validation of rendered Kubernetes manifests (`kubectl kustomize` output): every object
 // against the Kubernetes OpenAPI schemas shipped in the npm package kubernetes-models, then
 // Convene's own invariants (drain grace period vs MEDIA_DRAIN_TIMEOUT_MS, hostNetwork DNS policy,
-// Guaranteed QoS, selectors, references, $(VAR) order, probes on /healthz).
+// Guaranteed QoS, selectors, references, $(VAR) order, readiness on /readyz, liveness on /livez).
 // Usage: node validate-k8s.mjs RENDERED.yaml   (dependencies from $CONVENE_DEPLOY_TOOLS, see check.sh)
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -70,7 +70,10 @@ for (const w of workloads) {
   }
   const main = pod.containers.find((c) => c.name === 'convene');
   if (main) {
-    for (const p of ['readinessProbe', 'livenessProbe']) if (main[p]?.httpGet?.path !== '/healthz') err(id(w), `${p} not on /healthz`);
+    // Readiness follows dependencies (Redis, workers, draining); liveness must not, or a Redis
+    // outage would have every pod restarted.
+    if (main.readinessProbe?.httpGet?.path !== '/readyz') err(id(w), 'readinessProbe not on /readyz');
+    if (main.livenessProbe?.httpGet?.path !== '/livez') err(id(w), 'livenessProbe not on /livez');
     if (!main.resources?.requests) err(id(w), 'no resource requests');
     const envVal = (n) => main.env?.find((e) => e.name === n)?.value;
     const drain = envVal('MEDIA_DRAIN_TIMEOUT_MS');

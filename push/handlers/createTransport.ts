@@ -1,6 +1,6 @@
 import type { Handler } from './Handler.ts';
 
 export const createTransport: Handler<'createTransport'> = async (ctx, { direction }) => {
-  const seat = await ctx.seat();
-  return ctx.services.media.call(seat.mediaNodeId!, 'createWebRtcTransport', { ...ctx.who, direction });
+  const { mediaNodeId } = await ctx.mediaSeat();
+  return ctx.services.media.call(mediaNodeId, 'createWebRtcTransport', { ...ctx.who, direction });
 };

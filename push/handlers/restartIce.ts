@@ -1,6 +1,6 @@
 import type { Handler } from './Handler.ts';
 
 export const restartIce: Handler<'restartIce'> = async (ctx, { transportId }) => {
-  const seat = await ctx.seat();
-  return ctx.services.media.call(seat.mediaNodeId!, 'restartIce', { ...ctx.who, transportId });
+  const { mediaNodeId } = await ctx.mediaSeat();
+  return ctx.services.media.call(mediaNodeId, 'restartIce', { ...ctx.who, transportId });
 };

@@ -1,6 +1,6 @@
 import type { Handler } from './Handler.ts';
 
 export const setConsumerPreferredLayers: Handler<'setConsumerPreferredLayers'> = async (ctx, payload) => {
-  const seat = await ctx.seat();
-  return ctx.services.media.call(seat.mediaNodeId!, 'setConsumerPreferredLayers', { ...ctx.who, ...payload });
+  const { mediaNodeId } = await ctx.mediaSeat();
+  return ctx.services.media.call(mediaNodeId, 'setConsumerPreferredLayers', { ...ctx.who, ...payload });
 };
