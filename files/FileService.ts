@@ -95,8 +95,6 @@ export class FileService {
     try {
       stored = await this.storage.writeStream(originalKey(ref), part.stream, { maxBytes: limit, signal, onChunk: input.onChunk });
     } catch (error) {
-      // Refused early: read the rest so that the answer reaches the client. Cut off: nothing to read.
-      if (!signal?.aborted) part.stream.resume();
       await this.storage.deletePrefix(filePrefix(ref));
       if (error instanceof TooLargeError) {
         throw new AppError(limit < wanted ? 'quota_exceeded' : 'payload_too_large', `the file is larger than ${limit} bytes`);

@@ -10,12 +10,33 @@ export class UploadWatch {
   readonly #controller = new AbortController();
   readonly #idle: NodeJS.Timeout;
   readonly #total: NodeJS.Timeout;
+  readonly #sampler?: NodeJS.Timeout;
+  readonly #idleMs: number;
+  #lastTouch = Date.now();
 
-  constructor(options: { idleMs: number; totalMs: number }) {
-    this.#idle = setTimeout(() => this.cancel(new AppError('request_timeout', `the upload stalled: nothing arrived for ${options.idleMs} ms`)), options.idleMs);
+  /**
+   * `clientActive` says whether the client sent anything since it was last asked, or has bytes
+   * waiting for this server to read: then the server is the slow one (a busy disk, a busy event
+   * loop, parallel uploads) and the client is not stalled.
+   */
+  constructor(options: { idleMs: number; totalMs: number; clientActive?: () => boolean }) {
+    this.#idleMs = options.idleMs;
+    this.#idle = setTimeout(() => {
+      // Timers run before pending I/O: after a busy spell of this process, bytes that did
+      // arrive are not read yet. Decide after the next poll phase has read them.
+      setImmediate(() => {
+        if (this.#controller.signal.aborted || Date.now() - this.#lastTouch < this.#idleMs) return;
+        if (options.clientActive?.()) this.#idle.refresh();
+        else this.cancel(new AppError('request_timeout', `the upload stalled: nothing arrived for ${options.idleMs} ms`));
+      });
+    }, options.idleMs);
     this.#total = setTimeout(() => this.cancel(new AppError('request_timeout', `the upload took longer than ${options.totalMs} ms`)), options.totalMs);
+    // Bytes the client sends count as activity even while this server is not reading them yet.
+    const { clientActive } = options;
+    if (clientActive) this.#sampler = setInterval(() => clientActive() && this.touch(), Math.max(10, options.idleMs / 4));
     this.#idle.unref();
     this.#total.unref();
+    this.#sampler?.unref();
   }
 
   get signal(): AbortSignal {
@@ -24,7 +45,9 @@ export class UploadWatch {
 
   /** Bytes arrived: the idle clock starts again. */
   touch(): void {
-    if (!this.#controller.signal.aborted) this.#idle.refresh();
+    if (this.#controller.signal.aborted) return;
+    this.#lastTouch = Date.now();
+    this.#idle.refresh();
   }
 
   cancel(reason: AppError): void {
@@ -33,6 +56,7 @@ export class UploadWatch {
   }
 
   stop(): void {
+    clearInterval(this.#sampler);
     clearTimeout(this.#idle);
     clearTimeout(this.#total);
   }

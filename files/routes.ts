@@ -7,7 +7,7 @@ import { AppError } from '../common/errors.ts';
 import type { MeetingService } from '../meeting/MeetingService.ts';
 import { originalKey, pageKey } from './FileRepository.ts';
 import type { FileService } from './FileService.ts';
-import { UploadWatch } from './UploadWatch.ts';
+import { type UploadLimits, UploadRequest } from './UploadRequest.ts';
 
 const fileParams = meetingIdParams.extend({ fileId: z.string().regex(/^f_[a-f0-9]{16}$/, 'is not a file id') });
 const pageParams = fileParams.extend({ page: z.coerce.number().int().min(1).max(10_000) });
@@ -31,12 +31,6 @@ const fileInfo = z.object({
 });
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 408: problem, 409: problem, 413: problem, 415: problem, 429: problem };
 
-export interface UploadLimits {
-  /** An upload with no byte for this long is ended with 408. */
-  idleMs: number;
-  /** An upload not finished after this long is ended with 408. */
-  totalMs: number;
-}
 
 /** Decks and files of a meeting: upload (multipart), list, download, page images, delete. */
 export function fileRoutes(app: FastifyInstance, files: FileService, meetings: MeetingService, auth: ApiAuth, limits: UploadLimits): void {
@@ -59,40 +53,26 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
       if (caller.kind === 'participant' && caller.claims.grants.present === false) throw new AppError('forbidden', 'you may not upload decks');
       await meetings.get(request.params.meetingId);
       if (!request.isMultipart()) throw new AppError('bad_request', 'send the file as multipart/form-data in the field "file"');
-      const watch = new UploadWatch({ idleMs: limits.idleMs, totalMs: limits.totalMs });
-      const clientGone = () => !request.raw.complete && (request.raw.destroyed || request.raw.socket?.destroyed === true);
-      const onClose = () => {
-        if (clientGone()) watch.cancel(new AppError('upload_incomplete', 'the client went away before the end of the upload'));
-      };
-      request.raw.once('close', onClose);
-      const declared = Number(request.headers['content-length']);
+      const upload = new UploadRequest(request, limits);
       try {
-        const file = await files.upload(request.params.meetingId, {
-          declaredBytes: Number.isSafeInteger(declared) && declared > 0 ? declared : null,
+        const stored = await files.upload(request.params.meetingId, {
+          declaredBytes: upload.declaredBytes,
           uploadedBy: caller.kind === 'participant' ? caller.claims.sub : null,
-          open: async () => {
-            const part = await request.file();
-            if (!part) throw new AppError('bad_request', 'no file in the upload');
-            return { name: part.filename, stream: part.file };
-          },
-          signal: watch.signal,
-          onChunk: () => watch.touch(),
+          open: () => upload.open(),
+          signal: upload.watch.signal,
+          onChunk: () => upload.watch.touch(),
         });
-        return reply.code(201).send(file);
+        return reply.code(201).send(stored);
       } catch (error) {
-        // A refusal can come before the client has sent the whole body: close the connection
-        // rather than leave unread bytes in front of its next request.
-        reply.header('connection', 'close');
-        // A client that hung up mid-body is an ordinary event, not a server fault: whatever the
-        // multipart parser made of the cut-off body, answer (to nobody) with a client error.
-        const refusal = clientGone() && !(error instanceof AppError && error.status < 500) ? new AppError('upload_incomplete', 'the client went away before the end of the upload') : error;
+        const refusal = upload.refusal(error);
         if (refusal instanceof AppError && (refusal.code === 'upload_incomplete' || refusal.code === 'request_timeout')) {
-          request.log.info({ meetingId: request.params.meetingId, code: refusal.code }, refusal.message);
-        }
+          request.log.info({ meetingId: request.params.meetingId, code: refusal.code}, refusal.message);
+        } else await upload.drain();
+        // Whatever is left unread must not sit in front of the client's next request.
+        reply.header('connection', 'close');
         throw refusal;
       } finally {
-        watch.stop();
-        request.raw.off('close', onClose);
+        upload.dispose();
       }
     },
   );
