@@ -47,7 +47,13 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   await app.register((scope, _options, done) => {
     meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
     participantRoutes(scope, services, auth);
-    fileRoutes(scope, fileServices(ctx).files, services.meetings, auth);
+    fileRoutes(scope, fileServices(ctx).files, services.meetings, auth, {
+      idleMs: config.FILES_UPLOAD_IDLE_TIMEOUT_MS,
+      totalMs: config.FILES_UPLOAD_TIMEOUT_MS,
+      get drainBytes() {
+        return config.FILES_MAX_BYTES + 64 * 1024;
+      },
+    });
     adminRoutes(scope, ctx.live, auth);
     done();
   });

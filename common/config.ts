@@ -74,6 +74,13 @@ export const configSchema = z.object({
   FILES_DIR: z.string().min(1).default('.data/files'),
   FILES_MAX_BYTES: positiveInt(50 * 1024 * 1024),
   FILES_QUOTA_BYTES: positiveInt(200 * 1024 * 1024),
+  /** An upload with no byte for this long is ended (408) and what it wrote removed. */
+  FILES_UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  /** An upload not finished after this long is ended the same way, however slowly it trickles. */
+  FILES_UPLOAD_TIMEOUT_MS: positiveInt(10 * 60_000),
+  /** Uploads under way at once in one meeting, and from one participant (429 past them). */
+  FILES_UPLOADS_PER_MEETING: positiveInt(4),
+  FILES_UPLOADS_PER_PARTICIPANT: positiveInt(2),
   FILES_CONVERT_TIMEOUT_MS: positiveInt(120_000),
   FILES_CONVERT_ATTEMPTS: positiveInt(3),
   FILES_WORKER_CONCURRENCY: positiveInt(1),

@@ -16,6 +16,8 @@ export const errorCodes = {
   meeting_not_found: 404,
   participant_not_found: 404,
   unknown_event: 404,
+  request_timeout: 408,
+  upload_incomplete: 400,
   conflict: 409,
   meeting_locked: 423,
   meeting_full: 409,

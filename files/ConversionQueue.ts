@@ -4,6 +4,12 @@ export interface ConversionJob {
   meetingId: string;
 }
 
+/**
+ * One attempt at a job. `signal` is aborted when the attempt's time is up (or its worker
+ * closes): the processor must then stop everything it started before it settles.
+ */
+export type JobProcessor = (job: ConversionJob, attempt: number, signal: AbortSignal) => Promise<void>;
+
 export type JobOutcome = { retry: false } | { retry: true; error: Error };
 
 export interface ConversionQueueOptions {
@@ -19,7 +25,7 @@ export interface ConversionQueueOptions {
 export interface ConversionQueue {
   enqueue(job: ConversionJob): Promise<void>;
   /** Starts taking jobs; `process` throws to fail the attempt, `PermanentJobError` to give up. */
-  work(process: (job: ConversionJob, attempt: number) => Promise<void>): void;
+  work(process: JobProcessor): void;
   /** Whether jobs can be enqueued and taken now (readiness). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

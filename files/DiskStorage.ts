@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type FileStorage, TooLargeError } from './FileStorage.ts';
+import { type FileStorage, TooLargeError, type WriteStreamOptions } from './FileStorage.ts';
 
 const TEMP_PREFIX = '.tmp-';
 
@@ -21,7 +21,7 @@ export class DiskStorage implements FileStorage {
     this.root = path.resolve(root);
   }
 
-  async writeStream(key: string, source: Readable, options: { maxBytes: number }): Promise<{ size: number; sha256: string }> {
+  async writeStream(key: string, source: Readable, options: WriteStreamOptions): Promise<{ size: number; sha256: string }> {
     const target = this.#path(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(path.dirname(target), `${TEMP_PREFIX}${randomUUID()}`);
@@ -35,11 +35,15 @@ export class DiskStorage implements FileStorage {
           return;
         }
         hash.update(chunk);
+        options.onChunk?.(size);
         done(null, chunk);
       },
     });
     try {
-      await pipeline(source, meter, createWriteStream(temp, { flags: 'wx', flush: true }));
+      await pipeline(source, meter, createWriteStream(temp, { flags: 'wx', flush: true }), { signal: options.signal }).catch((error: unknown) => {
+        // An abort arrives as a generic AbortError; the caller wants its own reason back.
+        throw options.signal?.aborted ? options.signal.reason : error;
+      });
       // A source that stopped early (multipart's own size limit) must not pass as complete.
       if ((source as Readable & { truncated?: boolean }).truncated) throw new TooLargeError(options.maxBytes);
       await rename(temp, target);

@@ -13,6 +13,18 @@ import { ConversionError, convertDeck } from './convertDeck.ts';
 import { type FileStorage, TooLargeError } from './FileStorage.ts';
 import { type FileRepository, filePrefix, originalKey, pageKey } from './FileRepository.ts';
 import { inspectUpload, safeDisplayName } from './inspect.ts';
+import type { UploadQuota } from './UploadQuota.ts';
+
+export interface UploadInput {
+  /** The request body's length when the client declared it: the file is no larger. */
+  declaredBytes: number | null;
+  uploadedBy: string | null;
+  /** Waits for the file part of the request: its name as sent and its bytes. */
+  open: () => Promise<{ name: string; stream: Readable }>;
+  /** Aborted when the upload stalls or its client goes away; its reason is what is thrown. */
+  signal?: AbortSignal;
+  onChunk?: (bytesSoFar: number) => void;
+}
 
 export interface FileServiceOptions {
   maxBytes: number;
@@ -26,6 +38,7 @@ export class FileService {
   readonly repo: FileRepository;
   readonly storage: FileStorage;
   private readonly queue: ConversionQueue;
+  private readonly quota: UploadQuota;
   private readonly events: MeetingEvents;
   private readonly options: FileServiceOptions;
   private readonly logger: Logger;
@@ -33,6 +46,7 @@ export class FileService {
     repo: FileRepository,
     storage: FileStorage,
     queue: ConversionQueue,
+    quota: UploadQuota,
     events: MeetingEvents,
     options: FileServiceOptions,
     logger: Logger,
@@ -40,30 +54,50 @@ export class FileService {
     this.repo = repo;
     this.storage = storage;
     this.queue = queue;
+    this.quota = quota;
     this.events = events;
     this.options = options;
     this.logger = logger;
   }
 
   /**
-   * Streams an upload to storage, then checks what it really is. Anything refused is removed
-   * before the error is thrown: a refusal leaves nothing on disk.
+   * Takes an upload: reserves its room in the meeting's quota before reading a byte, streams it
+   * to storage within what was granted, then checks what it really is. Anything refused or cut
+   * off is removed and its reservation given back before the error is thrown: a refusal leaves
+   * nothing on disk and nothing held.
    */
-  async upload(meetingId: string, input: { name: string; stream: Readable; uploadedBy: string | null }): Promise<FileInfo> {
-    const name = safeDisplayName(input.name);
-    const used = (await this.repo.list(meetingId)).reduce((sum, f) => sum + f.size, 0);
-    if (used >= this.options.quotaBytes) throw new AppError('quota_exceeded', `the meeting's file quota (${this.options.quotaBytes} bytes) is used up`);
+  async upload(meetingId: string, input: UploadInput): Promise<FileInfo> {
     const id = `f_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
     const ref = { meetingId, id };
-    const limit = Math.min(this.options.maxBytes, this.options.quotaBytes - used);
+    // The body's length bounds the file's: reserve that, or the most a file may be.
+    const wanted = Math.min(this.options.maxBytes, input.declaredBytes ?? this.options.maxBytes);
+    const limit = await this.quota.reserve(meetingId, id, { bytes: wanted, by: input.uploadedBy });
+    let file: FileInfo;
+    try {
+      file = await this.#store(ref, limit, wanted, input);
+      await this.repo.put(file);
+    } finally {
+      // Settled (the file record now counts its real size) or failed: the hold goes either way.
+      await this.quota.release(meetingId, id).catch((error: unknown) => this.logger.warn({ meetingId, fileId: id, err: error }, 'quota hold not released; it will lapse'));
+    }
+    await this.events.publish(meetingId, { event: 'fileUpdated', payload: { file } });
+    await this.queue.enqueue({ fileId: id, meetingId });
+    this.logger.info({ meetingId, fileId: id, type: file.type, size: file.size }, 'file uploaded; conversion queued');
+    return file;
+  }
+
+  async #store(ref: { meetingId: string; id: string }, limit: number, wanted: number, input: UploadInput): Promise<FileInfo> {
+    const { meetingId, id } = ref;
+    const { signal } = input;
+    const part = await untilAborted(input.open(), signal);
+    const name = safeDisplayName(part.name);
     let stored: { size: number; sha256: string };
     try {
-      stored = await this.storage.writeStream(originalKey(ref), input.stream, { maxBytes: limit });
+      stored = await this.storage.writeStream(originalKey(ref), part.stream, { maxBytes: limit, signal, onChunk: input.onChunk });
     } catch (error) {
-      input.stream.resume();
       await this.storage.deletePrefix(filePrefix(ref));
       if (error instanceof TooLargeError) {
-        throw new AppError(limit < this.options.maxBytes ? 'quota_exceeded' : 'payload_too_large', `the file is larger than ${limit} bytes`);
+        throw new AppError(limit < wanted ? 'quota_exceeded' : 'payload_too_large', `the file is larger than ${limit} bytes`);
       }
       throw error;
     }
@@ -79,7 +113,7 @@ export class FileService {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
-    const file: FileInfo = {
+    return {
       id,
       meetingId,
       name,
@@ -94,11 +128,6 @@ export class FileService {
       uploadedBy: input.uploadedBy,
       createdAt: Date.now(),
     };
-    await this.repo.put(file);
-    await this.events.publish(meetingId, { event: 'fileUpdated', payload: { file } });
-    await this.queue.enqueue({ fileId: id, meetingId });
-    this.logger.info({ meetingId, fileId: id, type: kind.ext, size: stored.size }, 'file uploaded; conversion queued');
-    return file;
   }
 
   async get(meetingId: string, fileId: string): Promise<FileInfo> {
@@ -115,7 +144,7 @@ export class FileService {
   }
 
   /** The queue's processor: one attempt at converting one deck, in its own temporary folder. */
-  async convert(job: { fileId: string; meetingId: string }, attempt: number): Promise<void> {
+  async convert(job: { fileId: string; meetingId: string }, attempt: number, signal?: AbortSignal): Promise<void> {
     const file = await this.repo.get(job.fileId);
     if (!file) return; // deleted meanwhile
     const work = await mkdtemp(path.join(os.tmpdir(), 'convene-convert-'));
@@ -135,6 +164,7 @@ export class FileService {
         ext: file.type,
         workDir: work,
         deadline,
+        signal,
         onProgress: async (fraction) => {
           await update({ progress: Math.round(fraction * 100) / 100 });
         },
@@ -170,5 +200,24 @@ export class FileService {
     }
     const temporaries = await this.storage.sweepTemporary(60 * 60_000);
     return { meetings, temporaries };
+  }
+}
+
+/** `promise`, or `signal`'s reason if it aborts first; a late outcome of `promise` is dropped. */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  promise.catch(() => undefined);
+  signal.throwIfAborted();
+  let onAbort: () => void = () => undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

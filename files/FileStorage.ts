@@ -5,8 +5,11 @@ import type { Readable } from 'node:stream';
  * store later. Writes are atomic: a reader never sees a partial file.
  */
 export interface FileStorage {
-  /** Streams `source` into `key`, at most `maxBytes`; throws {@link TooLargeError} past it. */
-  writeStream(key: string, source: Readable, options: { maxBytes: number }): Promise<{ size: number; sha256: string }>;
+  /**
+   * Streams `source` into `key`, at most `maxBytes`; throws {@link TooLargeError} past it, and
+   * `signal`'s reason when it is aborted. `onChunk` hears of every chunk as it arrives.
+   */
+  writeStream(key: string, source: Readable, options: WriteStreamOptions): Promise<{ size: number; sha256: string }>;
   writeFile(key: string, data: Buffer): Promise<{ size: number; sha256: string }>;
   /** Copies a stored object to a local path (the converter works on local files). */
   copyTo(key: string, localPath: string): Promise<void>;
@@ -18,6 +21,12 @@ export interface FileStorage {
   sweepTemporary(olderThanMs: number): Promise<number>;
   /** Meeting ids that have stored files. */
   meetings(): Promise<string[]>;
+}
+
+export interface WriteStreamOptions {
+  maxBytes: number;
+  signal?: AbortSignal;
+  onChunk?: (bytesSoFar: number) => void;
 }
 
 export class TooLargeError extends Error {

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { runTool, ToolError } from './runTool.ts';
 
 export class ConversionError extends Error {
   /** Bad input that no retry will fix (a corrupt PDF, say). */
@@ -36,29 +33,33 @@ export async function convertDeck(options: {
   deadline: number;
   onProgress?: (fraction: number) => void | Promise<void>;
   resolution?: number;
+  /** Aborted by the queue when the job's time is up: every running tool is killed at once. */
+  signal?: AbortSignal;
 }): Promise<ConvertedDeck> {
-  const { input, ext, workDir, deadline } = options;
+  const { input, ext, workDir, deadline, signal } = options;
   const remaining = () => {
     const ms = deadline - Date.now();
-    if (ms <= 0) throw new ConversionError('conversion timed out', false);
+    if (ms <= 0 || signal?.aborted) throw new ConversionError('conversion timed out', false);
     return ms;
   };
+  const run = (command: string, args: string[]) => runTool(command, args, { timeoutMs: remaining(), signal });
   let pdf = input;
   if (ext !== 'pdf') {
     const profile = `file://${path.join(workDir, 'lo-profile')}`;
-    await run('soffice', [`-env:UserInstallation=${profile}`, '--headless', '--norestore', '--convert-to', 'pdf', '--outdir', workDir, input], {
-      timeout: remaining(),
-      killSignal: 'SIGKILL',
-    }).catch((error: Error & { killed?: boolean }) => {
-      throw new ConversionError(error.killed ? 'LibreOffice timed out' : `LibreOffice failed: ${error.message.split('\n')[0]}`, !error.killed);
-    });
+    await run('soffice', [`-env:UserInstallation=${profile}`, '--headless', '--norestore', '--convert-to', 'pdf', '--outdir', workDir, input]).catch(
+      (error: Error) => {
+        const timedOut = error instanceof ToolError && error.timedOut;
+        throw new ConversionError(timedOut ? 'LibreOffice timed out' : `LibreOffice failed: ${error.message.split('\n')[0]}`, !timedOut);
+      },
+    );
     const produced = (await readdir(workDir)).find((f) => f.endsWith('.pdf'));
     if (!produced) throw new ConversionError('LibreOffice produced no PDF: the deck is damaged or not a presentation', true);
     pdf = path.join(workDir, produced);
   }
   await options.onProgress?.(0.2);
 
-  const info = await run('pdfinfo', [pdf], { timeout: remaining() }).catch((error: Error) => {
+  const info = await run('pdfinfo', [pdf]).catch((error: Error) => {
+    if (error instanceof ToolError && error.timedOut) throw new ConversionError('conversion timed out', false);
     throw new ConversionError(`not a readable PDF: ${error.message.split('\n').slice(-2).join(' ').trim()}`, true);
   });
   const pageCount = Number(/^Pages:\s+(\d+)/m.exec(info.stdout)?.[1] ?? 0);
@@ -69,12 +70,12 @@ export async function convertDeck(options: {
   for (let page = 1; page <= pageCount; page++) {
     const prefix = path.join(workDir, `page-${page}`);
     try {
-      await run('pdftoppm', ['-png', '-r', String(options.resolution ?? 96), '-f', String(page), '-l', String(page), '-singlefile', pdf, prefix], {
-        timeout: remaining(),
-      });
+      await run('pdftoppm', ['-png', '-r', String(options.resolution ?? 96), '-f', String(page), '-l', String(page), '-singlefile', pdf, prefix]);
       pages.set(page, `${prefix}.png`);
     } catch (error) {
       if (error instanceof ConversionError) throw error;
+      // Out of time is the whole job's failure, not a missing page.
+      if (error instanceof ToolError && error.timedOut) throw new ConversionError('conversion timed out', false);
       missing.push(page);
     }
     await options.onProgress?.(0.2 + (0.8 * page) / pageCount);

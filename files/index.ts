@@ -14,7 +14,7 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'files' });
   const { files, queue } = fileServices(ctx);
   const meetings = meetingServices(ctx);
-  queue.work((job, attempt) => files.convert(job, attempt));
+  queue.work((job, attempt, signal) => files.convert(job, attempt, signal));
 
   const cleaner = new BackgroundLoop({ name: 'files-cleaner', intervalMs: 60_000, logger, metrics: ctx.metrics }, async () => {
     const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000);

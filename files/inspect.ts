@@ -21,8 +21,8 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntries: 5000, maxUncompressed
 
 /**
  * What an uploaded file really is, from its content: never from its name. Zip-based formats
- * have their central directory read (nothing is extracted) so that a zip bomb is refused here
- * and never reaches LibreOffice.
+ * are inflated here, into nothing, within a budget, so that a zip bomb is refused here and
+ * never reaches LibreOffice.
  */
 export async function inspectUpload(file: string, size: number, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<{ ext: string; mime: string }> {
   const detected = await fileTypeFromFile(file).catch(() => undefined);
@@ -39,29 +39,63 @@ export async function inspectUpload(file: string, size: number, limits: ZipLimit
   return { ext, mime: ALLOWED_TYPES[ext]! };
 }
 
+/**
+ * Inflates every entry (into nothing) and counts the bytes that really come out, against the
+ * limits, stopping the moment they are passed. The sizes a zip declares are whatever its maker
+ * wrote: a bomb declares small ones. An entry that inflates past what it declares is refused too.
+ */
 async function checkZip(file: string, size: number, limits: ZipLimits): Promise<void> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (error, z) => (error || !z ? reject(error) : resolve(z))),
+    // validateEntrySizes off: the counting below does it, and knows to call a liar a bomb.
+    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: false }, (error, z) => (error || !z ? reject(error) : resolve(z))),
   ).catch((error: unknown) => {
     throw new AppError('bad_request', `the deck is not a valid zip archive: ${(error as Error).message}`);
   });
+  const budget = Math.min(limits.maxUncompressedBytes, limits.maxRatio * Math.max(1, size));
+  const bomb = (why: string) => new AppError('payload_too_large', `the deck ${why}: refused as a possible zip bomb`);
   let entries = 0;
   let total = 0;
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      entries++;
-      total += entry.uncompressedSize;
-      if (entries > limits.maxEntries || total > limits.maxUncompressedBytes || total / Math.max(1, size) > limits.maxRatio) {
-        zip.close();
-        reject(new AppError('payload_too_large', `the deck expands to more than its limits (${entries} entries, ${total} bytes): refused as a possible zip bomb`));
-        return;
-      }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry: yauzl.Entry) => {
+        entries++;
+        if (entries > limits.maxEntries) {
+          reject(bomb(`has more than ${limits.maxEntries} entries`));
+          return;
+        }
+        if (entry.fileName.endsWith('/')) {
+          zip.readEntry();
+          return;
+        }
+        zip.openReadStream(entry, (error, stream) => {
+          if (error || !stream) {
+            reject(new AppError('bad_request', `the deck's zip archive is damaged: ${error?.message ?? 'unreadable entry'}`));
+            return;
+          }
+          let inEntry = 0;
+          stream.on('data', (chunk: Buffer) => {
+            inEntry += chunk.length;
+            total += chunk.length;
+            if (total > budget || inEntry > entry.uncompressedSize) {
+              stream.destroy();
+              reject(
+                total > budget
+                  ? bomb(`expands to more than ${budget} bytes`)
+                  : bomb(`has an entry that expands past the ${entry.uncompressedSize} bytes it declares`),
+              );
+            }
+          });
+          stream.on('error', (e: Error) => reject(new AppError('bad_request', `the deck's zip archive is damaged: ${e.message}`)));
+          stream.on('end', () => zip.readEntry());
+        });
+      });
+      zip.on('end', () => resolve());
+      zip.on('error', (error: Error) => reject(new AppError('bad_request', `the deck's zip archive is damaged: ${error.message}`)));
       zip.readEntry();
     });
-    zip.on('end', () => resolve());
-    zip.on('error', (error: Error) => reject(new AppError('bad_request', `the deck's zip archive is damaged: ${error.message}`)));
-    zip.readEntry();
-  });
+  } finally {
+    zip.close();
+  }
 }
 
 /** An original file name kept for display: no folders, no control characters. */

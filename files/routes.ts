@@ -7,6 +7,7 @@ import { AppError } from '../common/errors.ts';
 import type { MeetingService } from '../meeting/MeetingService.ts';
 import { originalKey, pageKey } from './FileRepository.ts';
 import type { FileService } from './FileService.ts';
+import { type UploadLimits, UploadRequest } from './UploadRequest.ts';
 
 const fileParams = meetingIdParams.extend({ fileId: z.string().regex(/^f_[a-f0-9]{16}$/, 'is not a file id') });
 const pageParams = fileParams.extend({ page: z.coerce.number().int().min(1).max(10_000) });
@@ -28,10 +29,11 @@ const fileInfo = z.object({
   convertedBy: z.string().optional(),
   createdAt: z.number(),
 });
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 415: problem };
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 408: problem, 409: problem, 413: problem, 415: problem, 429: problem };
+
 
 /** Decks and files of a meeting: upload (multipart), list, download, page images, delete. */
-export function fileRoutes(app: FastifyInstance, files: FileService, meetings: MeetingService, auth: ApiAuth): void {
+export function fileRoutes(app: FastifyInstance, files: FileService, meetings: MeetingService, auth: ApiAuth, limits: UploadLimits): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -51,20 +53,26 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
       if (caller.kind === 'participant' && caller.claims.grants.present === false) throw new AppError('forbidden', 'you may not upload decks');
       await meetings.get(request.params.meetingId);
       if (!request.isMultipart()) throw new AppError('bad_request', 'send the file as multipart/form-data in the field "file"');
-      const part = await request.file();
-      if (!part) throw new AppError('bad_request', 'no file in the upload');
+      const upload = new UploadRequest(request, limits);
       try {
-        const file = await files.upload(request.params.meetingId, {
-          name: part.filename,
-          stream: part.file,
+        const stored = await files.upload(request.params.meetingId, {
+          declaredBytes: upload.declaredBytes,
           uploadedBy: caller.kind === 'participant' ? caller.claims.sub : null,
+          open: () => upload.open(),
+          signal: upload.watch.signal,
+          onChunk: () => upload.watch.touch(),
         });
-        return reply.code(201).send(file);
+        return reply.code(201).send(stored);
       } catch (error) {
-        // A refusal can come before the client has sent the whole body: close the connection
-        // rather than leave unread bytes in front of its next request.
+        const refusal = upload.refusal(error);
+        if (refusal instanceof AppError && (refusal.code === 'upload_incomplete' || refusal.code === 'request_timeout')) {
+          request.log.info({ meetingId: request.params.meetingId, code: refusal.code}, refusal.message);
+        } else await upload.drain();
+        // Whatever is left unread must not sit in front of the client's next request.
         reply.header('connection', 'close');
-        throw error;
+        throw refusal;
+      } finally {
+        upload.dispose();
       }
     },
   );

@@ -7,6 +7,7 @@ import { FileRepository } from './FileRepository.ts';
 import { FileService } from './FileService.ts';
 import { InProcessQueue } from './InProcessQueue.ts';
 import { PresentationService } from './PresentationService.ts';
+import { UploadQuota } from './UploadQuota.ts';
 
 export interface FileServices {
   files: FileService;
@@ -23,13 +24,24 @@ export function fileServices(ctx: RoleContext): FileServices {
   const meeting = meetingServices(ctx);
   const limits = { attempts: config.FILES_CONVERT_ATTEMPTS, timeoutMs: config.FILES_CONVERT_TIMEOUT_MS, concurrency: config.FILES_WORKER_CONCURRENCY };
   const queue: ConversionQueue = backends.redis
-    ? new BullMqQueue({ target: backends.redis.target, prefix: backends.redis.prefix }, { ...limits, workerName: config.nodeId, lockMs: config.FILES_JOB_LOCK_MS }, logger)
+    ? new BullMqQueue({ target: backends.redis.target, prefix: backends.redis.prefix, client: backends.redis.client }, { ...limits, workerName: config.nodeId, lockMs: config.FILES_JOB_LOCK_MS }, logger)
     : new InProcessQueue(limits);
   const repo = new FileRepository(backends.store);
+  const storedBytes = async (meetingId: string) => (await repo.list(meetingId)).reduce((sum, f) => sum + f.size, 0);
+  const quota = new UploadQuota(backends.store, storedBytes, {
+    get quotaBytes() {
+      return config.FILES_QUOTA_BYTES;
+    },
+    uploadsPerMeeting: config.FILES_UPLOADS_PER_MEETING,
+    uploadsPerParticipant: config.FILES_UPLOADS_PER_PARTICIPANT,
+    // Longer than any upload may take (and its checks after): a hold left by a dead process lapses.
+    holdMs: config.FILES_UPLOAD_TIMEOUT_MS + 5 * 60_000,
+  });
   const files = new FileService(
     repo,
     new DiskStorage(config.FILES_DIR),
     queue,
+    quota,
     meeting.events,
     {
       get maxBytes() {

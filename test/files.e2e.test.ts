@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.ts';
@@ -11,6 +11,7 @@ import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browse
 import { Cluster } from './support/cluster.ts';
 import { makeDecks } from './support/decks.ts';
 import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
+import { zipBomb } from './support/zip.ts';
 
 const decks = makeDecks(3);
 
@@ -18,10 +19,11 @@ async function joinToken(base: string, meetingId: string, name = 'Presenter'): P
   return (await api<{ token: string }>(base, 'POST', `/v1/meetings/${meetingId}/join`, { name })).body.token;
 }
 
+/** Uploads as the participant of `token`, or with the API key when it is null. */
 async function upload(base: string, meetingId: string, token: string | null, name: string, data: Buffer): Promise<{ status: number; body: FileInfo & { code?: string; detail?: string } }> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)]), name);
-  const res = await fetch(`${base}/v1/meetings/${meetingId}/files`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {}, body: form });
+  const res = await fetch(`${base}/v1/meetings/${meetingId}/files`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : { 'x-api-key': 'dev-api-key' }, body: form });
   return { status: res.status, body: (await res.json()) as FileInfo & { code?: string; detail?: string } };
 }
 
@@ -53,49 +55,6 @@ function filesUnder(dir: string): string[] {
   };
   walk(dir);
   return out;
-}
-
-/** A small zip whose one entry expands to `size` bytes of zeros, with PPTX's markers. */
-function zipBomb(size: number): Buffer {
-  const entries = [
-    { name: '[Content_Types].xml', data: Buffer.from('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>') },
-    { name: 'ppt/presentation.xml', data: Buffer.alloc(size) },
-  ];
-  const local: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const compressed = deflateRawSync(e.data, { level: 9 });
-    const name = Buffer.from(e.name);
-    const header = Buffer.alloc(30);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(8, 8);
-    header.writeUInt32LE(0, 14);
-    header.writeUInt32LE(compressed.length, 18);
-    header.writeUInt32LE(e.data.length, 22);
-    header.writeUInt16LE(name.length, 26);
-    local.push(header, name, compressed);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(8, 10);
-    c.writeUInt32LE(compressed.length, 20);
-    c.writeUInt32LE(e.data.length, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(offset, 42);
-    central.push(c, name);
-    offset += 30 + name.length + compressed.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...local, cd, end]);
 }
 
 describe('files and slides', () => {
@@ -211,6 +170,14 @@ describe('files and slides', () => {
       expect(onDisk()).toEqual([]);
     });
 
+    it('refuses a zip bomb that declares small sizes, by what it really inflates to', async () => {
+      const bomb = zipBomb(64 * 1024 * 1024, 2000);
+      const res = await upload(server.url, meetingId, token, 'small-looking.pptx', bomb);
+      expect(res.status).toBe(413);
+      expect(res.body.detail).toMatch(/zip bomb/);
+      expect(onDisk()).toEqual([]);
+    });
+
     it('refuses a path-traversal file name', async () => {
       const res = await upload(server.url, meetingId, token, '../../../etc/evil.pdf', decks.pdf);
       expect(res.status).toBe(400);
@@ -230,6 +197,206 @@ describe('files and slides', () => {
       expect((await fetch(`${server.url}/v1/meetings/${meetingId}/files/${file.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status).toBe(204);
       expect(onDisk()).toEqual([]);
     });
+  });
+});
+
+/**
+ * An upload by hand on a raw socket: the request head and the start of a multipart body that
+ * announces `declared` bytes, then whatever the test does (stall, hang up).
+ */
+function partialUpload(port: number, meetingId: string, token: string, declared = 8 * 1024 * 1024): { socket: Socket; answer: Promise<{ status: number; contentType: string; body: { code?: string } }> } {
+  const socket = connect(port, '127.0.0.1');
+  const boundary = 'convene-partial';
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+  socket.write(
+    `POST /v1/meetings/${meetingId}/files HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${declared}\r\n\r\n${head}%PDF-1.4\n`,
+  );
+  socket.write(Buffer.alloc(256 * 1024, 0x20));
+  const answer = new Promise<{ status: number; contentType: string; body: { code?: string } }>((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+      const [headPart, body] = text.split('\r\n\r\n');
+      if (body === undefined) return;
+      const length = Number(/content-length: (\d+)/i.exec(headPart!)?.[1] ?? -1);
+      if (Buffer.byteLength(body) < length) return;
+      resolve({ status: Number(headPart!.split(' ')[1]), contentType: /content-type: ([^\r]+)/i.exec(headPart!)?.[1] ?? '', body: JSON.parse(body) });
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`connection closed without a whole answer: ${text}`)));
+  });
+  answer.catch(() => undefined);
+  return { socket, answer };
+}
+
+/** soffice.bin processes whose command line names `marker` (a TMPDIR given to one server). */
+function sofficeProcesses(marker: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (!stat.includes('(soffice.bin)') || / Z /.test(stat.slice(stat.lastIndexOf(')')))) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+describe('uploads cannot be abused', () => {
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'convene-files-abuse-'));
+  const MiB = 1024 * 1024;
+  let server: RunningServer;
+  const onDisk = (meetingId: string) => filesUnder(path.join(filesDir, 'meetings', meetingId));
+
+  beforeAll(async () => {
+    server = await startServer({
+      port: 3521,
+      env: {
+        LOG_LEVEL: 'info',
+        MEDIA_WORKERS: '1',
+        MEDIA_PORT_BASE: '47700',
+        MEDIA_RTC_MIN_PORT: '47710',
+        MEDIA_RTC_MAX_PORT: '47800',
+        FILES_DIR: filesDir,
+        FILES_MAX_BYTES: String(20 * MiB),
+        FILES_QUOTA_BYTES: String(200 * MiB),
+        FILES_UPLOADS_PER_MEETING: '50',
+        FILES_UPLOADS_PER_PARTICIPANT: '2',
+        // Short for the test, yet above the pauses of a busy 2-core machine moving 300 MiB at once.
+        FILES_UPLOAD_IDLE_TIMEOUT_MS: '5000',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('holds 20 parallel 15 MiB uploads to the 200 MiB quota (finding 10)', async () => {
+    const meeting = await createMeeting(server.url);
+    const data = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(15 * MiB - 9, 0x20)]);
+    // One body encoded once and sent 20 times: the client spends no time between headers and body.
+    const boundary = 'convene-quota';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="deck.pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+      data,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await fetch(`${server.url}/v1/meetings/${meeting.id}/files`, {
+          method: 'POST',
+          headers: { 'x-api-key': 'dev-api-key', 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body,
+        });
+        return { status: res.status, body: (await res.json()) as { code?: string } };
+      }),
+    );
+    const accepted = results.filter((r) => r.status === 201);
+    for (const r of results) if (r.status !== 201) expect([r.status, r.body.code]).toEqual([413, 'quota_exceeded']);
+    expect(accepted.length * data.length).toBeLessThanOrEqual(200 * MiB);
+    expect(accepted.length).toBe(13);
+    const stored = onDisk(meeting.id).filter((f) => path.basename(f) === 'original');
+    expect(stored).toHaveLength(accepted.length);
+    expect(onDisk(meeting.id).filter((f) => path.basename(f).startsWith('.tmp-'))).toEqual([]);
+  });
+
+  it('ends a stalled upload with 408 problem+json and removes what it wrote', async () => {
+    const meeting = await createMeeting(server.url);
+    const token = await joinToken(server.url, meeting.id);
+    const { socket, answer } = partialUpload(server.port, meeting.id, token);
+    const started = Date.now();
+    const res = await answer;
+    socket.destroy();
+    expect(res.status).toBe(408);
+    expect(res.contentType).toMatch(/application\/problem\+json/);
+    expect(res.body.code).toBe('request_timeout');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await waitFor(() => onDisk(meeting.id).length === 0, { what: 'the partial upload to be removed' });
+  }, 20_000);
+
+  it('caps uploads under way per participant (429), and frees the place when one ends', async () => {
+    const meeting = await createMeeting(server.url);
+    const token = await joinToken(server.url, meeting.id);
+    const open = [partialUpload(server.port, meeting.id, token), partialUpload(server.port, meeting.id, token)];
+    await waitFor(() => onDisk(meeting.id).length === 2, { what: 'two uploads under way' });
+    const third = await upload(server.url, meeting.id, token, 'third.pdf', decks.pdf);
+    expect([third.status, third.body.code]).toEqual([429, 'rate_limited']);
+    for (const o of open) o.socket.destroy();
+    await waitFor(() => onDisk(meeting.id).length === 0, { what: 'the cut-off uploads to be removed' });
+    expect((await upload(server.url, meeting.id, token, 'fourth.pdf', decks.pdf)).status).toBe(201);
+  });
+
+  it('treats a client that hangs up mid-upload as a quiet client error, never a 500', async () => {
+    const meeting = await createMeeting(server.url);
+    const token = await joinToken(server.url, meeting.id);
+    const from = server.logs.length;
+    const { socket } = partialUpload(server.port, meeting.id, token);
+    await waitFor(() => onDisk(meeting.id).length === 1, { what: 'the upload to be under way' });
+    socket.destroy();
+    await waitFor(() => onDisk(meeting.id).length === 0, { what: 'the cut-off upload to be removed' });
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = server.logs.slice(from).join('').split('\n').filter(Boolean);
+    expect(lines.filter((l) => /"level":(50|60)/.test(l) || /unhandled/.test(l))).toEqual([]);
+    expect(lines.some((l) => /"level":30/.test(l) && /went away/.test(l))).toBe(true);
+  });
+});
+
+describe('conversions stop at their deadline', () => {
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'convene-files-deadline-'));
+  // Conversions of this server work in a folder of their own, so its soffice.bin can be told apart.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'convene-deadline-tmp-'));
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startServer({
+      port: 3531,
+      env: {
+        TMPDIR: tmp,
+        MEDIA_WORKERS: '1',
+        MEDIA_PORT_BASE: '47900',
+        MEDIA_RTC_MIN_PORT: '47910',
+        MEDIA_RTC_MAX_PORT: '48000',
+        FILES_DIR: filesDir,
+        FILES_CONVERT_TIMEOUT_MS: '1500',
+        FILES_CONVERT_ATTEMPTS: '2',
+        FILES_WORKER_CONCURRENCY: '1',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('kills LibreOffice whole at the deadline: never more soffice.bin than the concurrency (finding 11)', async () => {
+    const meeting = await createMeeting(server.url);
+    const token = await joinToken(server.url, meeting.id);
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push((await upload(server.url, meeting.id, token, `deck-${n}.pptx`, decks.pptx)).body.id);
+    let most = 0;
+    const sampler = setInterval(() => {
+      most = Math.max(most, sofficeProcesses(tmp).length);
+    }, 100);
+    try {
+      // A failed attempt is retried after a second: done is final twice, a retry's length apart.
+      const allDone = async () => {
+        for (const id of ids) await fileWhen(server.url, meeting.id, id, token, (f) => f.status === 'failed' || f.status === 'ready', 60_000);
+      };
+      await allDone();
+      await new Promise((r) => setTimeout(r, 3000));
+      await allDone();
+      // Every attempt has ended: nothing of LibreOffice may be left running.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sofficeProcesses(tmp)).toEqual([]);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(most).toBeLessThanOrEqual(1);
   });
 });
 

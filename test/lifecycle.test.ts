@@ -57,7 +57,8 @@ describe.each(['memory', 'redis'] as const)('state lifecycle (%s)', (backend) =>
       join(meetingId, 'dan').then((dan) => h.meeting.seats.leave(meetingId, dan.id, 'left')),
     ]);
 
-    const file = await h.files.files.upload(meetingId, { name: 'deck.pdf', stream: Readable.from([tinyPdf()]), uploadedBy: ann.id });
+    const pdf = tinyPdf();
+    const file = await h.files.files.upload(meetingId, { declaredBytes: pdf.length, uploadedBy: ann.id, open: async () => ({ name: 'deck.pdf', stream: Readable.from([pdf]) }) });
     await waitFor(async () => (await h.files.files.get(meetingId, file.id)).status === 'ready', { timeoutMs: 20_000, what: 'the deck converted' });
     await h.files.presentations.start(await record(meetingId, ann.id), file.id);
     await h.files.presentations.turn(await record(meetingId, ann.id), 1);
