@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { messageText } from './text.ts';
 
 /**
  * The client protocol: every socket.io message a client may send, with its payload schema, and
@@ -116,10 +117,11 @@ export const clientMessages = {
   setConsumerPreferredLayers: z
     .object({ consumerId: id, spatialLayer: z.number().int().min(0).max(2), temporalLayer: z.number().int().min(0).max(2).optional() })
     .strict(),
-  chat: z.object({ text: z.string().min(1) }).strict(),
+  chat: z.object({ text: messageText() }).strict(),
   moderate: z.discriminatedUnion('action', [
     z.object({ action: z.literal('mute'), participantId: id, source: mediaSource.optional() }).strict(),
-    z.object({ action: z.literal('remove'), participantId: id }).strict(),
+    /** Removal lasts for the meeting; `ban` also refuses new join tokens to the removed participant's address. */
+    z.object({ action: z.literal('remove'), participantId: id, ban: z.boolean().optional() }).strict(),
     z.object({ action: z.literal('lock'), locked: z.boolean() }).strict(),
     z.object({ action: z.literal('end') }).strict(),
   ]),

@@ -1,4 +1,5 @@
 import { NodeRegistry } from '../common/NodeRegistry.ts';
+import { AccessGuard } from './AccessGuard.ts';
 import type { RoleContext } from '../common/role.ts';
 import { createMediaClient } from '../media/createMediaClient.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
@@ -16,6 +17,8 @@ export interface MeetingServices {
   events: MeetingEvents;
   media: MediaClient;
   tokens: TokenService;
+  /** Token checks that also refuse revoked tokens and removed participants: use this at every edge. */
+  access: AccessGuard;
   meetings: MeetingService;
   seats: SeatService;
   placement: MediaPlacement;
@@ -68,7 +71,8 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
     logger,
   );
   const publications = new PublicationService(repo, events, media);
-  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, placement, publications };
+  const access = new AccessGuard(repo, tokens);
+  const services: MeetingServices = { repo, events, media, tokens, access, meetings, seats, placement, publications };
   ctx.local.set('meetingServices', services);
   return services;
 }

@@ -43,7 +43,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
   );
   await heartbeat.start();
 
-  io.use(authenticate(services.tokens));
+  io.use(authenticate(services.access));
   io.on('connection', (raw) => {
     const socket = raw as unknown as ClientSocket;
     const { claims } = socket.data;
