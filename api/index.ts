@@ -16,7 +16,7 @@ import { ApiAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { meetingRoutes } from './routes/meetings.ts';
 import { participantRoutes } from './routes/participants.ts';
-import { registerSecurityHeaders } from './securityHeaders.ts';
+import { docsStyles, registerSecurityHeaders } from './securityHeaders.ts';
 
 // From api/ as TypeScript source, from dist/api/ once compiled: the bundle is at the repository's web/dist.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,8 +40,13 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
     },
     transform: jsonSchemaTransform,
   });
-  // No validator badge: it would load an image from validator.swagger.io, which the CSP forbids.
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No validator badge: it would load an image from validator.swagger.io, which the CSP forbids.
+    uiConfig: { validatorUrl: null },
+    // swagger-ui injects a <style> element; only its pages may apply inline styles.
+    transformStaticCSP: docsStyles,
+  });
   await app.register(rateLimit, { global: false });
   // One file per request; the storage layer enforces the exact limit while streaming.
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
