@@ -448,6 +448,11 @@ export class ConveneClient extends Emitter<ClientEvents> {
     socket.on('connect', () => {
       if (this.#everJoined && !socket.recovered) this.#background(this.#recoverOnce());
     });
+    // Removed while away (the moderation event never arrived): the handshake says so, and
+    // socket.io does not retry a refused handshake, so end here rather than wait forever.
+    socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      if (this.#everJoined && err.data?.code === 'token_revoked') this.#shutdown('removed');
+    });
   }
 
   #recovering?: Promise<void>;
@@ -475,7 +480,8 @@ export class ConveneClient extends Emitter<ClientEvents> {
     try {
       result = await this.#joinSeat();
     } catch (error) {
-      if (error instanceof ConveneError && (error.code === 'participant_not_found' || error.code === 'meeting_ended')) {
+      if (error instanceof ConveneError && error.code === 'token_revoked') this.#shutdown('removed');
+      else if (error instanceof ConveneError && (error.code === 'participant_not_found' || error.code === 'meeting_ended')) {
         this.#shutdown(error.code);
       } else this.emit('error', error as Error);
       return;

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { ConveneClient } from '../sdk/node.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 
@@ -167,6 +168,21 @@ describe('the edge keeps strangers and removed people out', () => {
       expect(removed.status).toBe(204);
       expect(await connectRefusal(server.url, other.token, meeting.id)).toBe('token_revoked');
       expect((await joinToken(server.url, meeting.id, { name: 'Other' }, via('198.18.0.25'))).body.code).toBe('banned');
+    });
+
+    it('tells an SDK client removed while its connection was down that it was removed', async () => {
+      const meeting = await createMeeting(server.url);
+      const client = await ConveneClient.join({ baseUrl: server.url, meetingId: meeting.id, name: 'Away', handlerName: 'Chrome111', kind: 'bot', autoSubscribe: false });
+      try {
+        const closed = new Promise<{ reason: string }>((resolve) => client.once('closed', resolve));
+        // The network goes; the host removes it before socket.io reconnects, so the moderation event is lost.
+        client.disconnectTransportForTest();
+        expect((await api(server.url, 'DELETE', `/v1/meetings/${meeting.id}/participants/${client.participantId}`, undefined, API_KEY)).status).toBe(204);
+        const outcome = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve({ reason: 'still waiting' }), 8000))]);
+        expect(outcome).toEqual({ reason: 'removed' });
+      } finally {
+        await client.leave();
+      }
     });
   });
 
