@@ -99,6 +99,8 @@ export const clientMessages = {
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: mediasoupObject }).strict(),
   restartIce: z.object({ transportId: id }).strict(),
+  /** Frees a transport the client no longer uses (it counts against the per-participant limit). */
+  closeTransport: z.object({ transportId: id }).strict(),
   produce: z
     .object({
       transportId: id,
@@ -174,6 +176,7 @@ export interface ClientResults {
   createTransport: TransportOptions;
   connectTransport: Record<string, never>;
   restartIce: { iceParameters: unknown };
+  closeTransport: Record<string, never>;
   produce: { producerId: string };
   closeProducer: Record<string, never>;
   pauseProducer: Record<string, never>;

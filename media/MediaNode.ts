@@ -204,7 +204,7 @@ export class MediaNode {
           kind: params.kind,
           rtpParameters: params.rtpParameters as types.RtpParameters,
           paused: params.paused ?? false,
-          appData: { meetingId: params.meetingId, participantId: params.participantId, source: params.source },
+          appData: { meetingId: params.meetingId, participantId: params.participantId, source: params.source, transportId: transport.id },
         }),
       );
       media.producers.set(created.id, created);
@@ -213,6 +213,20 @@ export class MediaNode {
     });
     room.addProducer({ producer, slot: media.slot, participantId: params.participantId, source: params.source });
     return { producerId: producer.id };
+  }
+
+  /**
+   * Closes one of the participant's transports, with its producers and consumers, so a client
+   * that rebuilds its media frees what it abandoned. Idempotent; answers the producers that
+   * went with it, which the meeting tier must announce as closed.
+   */
+  async closeTransport({ meetingId, participantId, transportId }: Who & { transportId: string }): Promise<{ producerIds: string[] }> {
+    const media = this.#rooms.get(meetingId)?.participants.get(participantId);
+    const transport = media?.transports.get(transportId);
+    if (!media || !transport) return { producerIds: [] };
+    const producerIds = [...media.producers.values()].filter((p) => p.appData.transportId === transportId).map((p) => p.id);
+    transport.close();
+    return { producerIds };
   }
 
   async closeProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Empty> {
@@ -571,6 +585,7 @@ export type MediaMethodName =
   | 'restartIce'
   | 'createPlainTransport'
   | 'connectPlainTransport'
+  | 'closeTransport'
   | 'createPhoneLeg'
   | 'produce'
   | 'closeProducer'
@@ -593,6 +608,7 @@ export const MEDIA_METHODS: readonly MediaMethodName[] = [
   'restartIce',
   'createPlainTransport',
   'connectPlainTransport',
+  'closeTransport',
   'createPhoneLeg',
   'produce',
   'closeProducer',

@@ -497,7 +497,13 @@ export class ConveneClient extends Emitter<ClientEvents> {
       }
     }
     if (rebuild) {
-      if (!forceRebuild) this.#closeMedia();
+      if (!forceRebuild) {
+        // The server may still hold the old transports (and their producers): free them, as
+        // they count against this participant's limits. Best effort: they may be gone already.
+        const abandoned = [this.#sendTransport, this.#recvTransport].filter((t) => t !== undefined).map((t) => t.id);
+        this.#closeMedia();
+        await Promise.all(abandoned.map((transportId) => this.request('closeTransport', { transportId }).catch(() => undefined)));
+      }
       await this.#ensureRecvTransport();
       if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) this.#background(this.subscribe(id));
       for (const publication of publications) {

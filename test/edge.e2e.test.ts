@@ -143,6 +143,20 @@ describe('the edge keeps strangers and removed people out', () => {
       expect(consumed.filter((a) => a.ok)).toHaveLength(2);
       expect(consumed.at(-1)).toMatchObject({ ok: false, error: { code: 'limit_reached', details: { limit: 'consumers', max: 2 } } });
     });
+    it('frees a transport the client closes, with its producers, for everyone', async () => {
+      const meeting = await createMeeting(server.url);
+      const alice = track(await enter(server.url, meeting.id, { name: 'Alice' }));
+      const bob = track(await enter(server.url, meeting.id, { name: 'Bob' }));
+      const producerId = await publishAudio(alice);
+      const closed = new Promise((resolve) => bob.socket.on('producerClosed', (payload: { producerId: string }) => payload.producerId === producerId && resolve(payload)));
+      for (let i = 0; i < 3; i++) data(await send(alice.socket, 'createTransport', { direction: 'recv' }));
+      expect(await send(alice.socket, 'createTransport', { direction: 'recv' })).toMatchObject({ ok: false, error: { code: 'limit_reached' } });
+      expect(await send(alice.socket, 'closeTransport', { transportId: alice.transportId })).toMatchObject({ ok: true });
+      await closed;
+      expect(await send(alice.socket, 'createTransport', { direction: 'send' })).toMatchObject({ ok: true });
+      // Idempotent: closing it again is not an error.
+      expect(await send(alice.socket, 'closeTransport', { transportId: alice.transportId })).toMatchObject({ ok: true });
+    });
   });
 
   describe('finding 9: the join rate limit behind a proxy', () => {
