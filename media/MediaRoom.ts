@@ -66,8 +66,8 @@ export class ParticipantMedia {
   rtpCapabilities?: types.RtpCapabilities;
   /** Objects being created: counted against the limits so that concurrent requests cannot overshoot them. */
   readonly #creating: Record<keyof ParticipantLimits, number> = { transports: 0, producers: 0, consumers: 0 };
-  /** Producers with a consume in flight: one consumer per producer, even for concurrent requests. */
-  readonly #consuming = new Set<string>();
+  /** Consumes in flight, per producer: a second waits for the first, so the rule below holds for concurrent requests. */
+  readonly #consuming = new Map<string, Promise<unknown>>();
 
   readonly participantId: string;
   readonly slot: RouterSlot;
@@ -119,7 +119,9 @@ export class ParticipantMedia {
    * transport) is replaced, so the count stays one.
    */
   async consumeOnce<T>(producerId: string, transport: types.Transport<MediaAppData>, create: () => Promise<T>): Promise<T> {
-    if (this.#consuming.has(producerId)) throw new AppError('already_consuming', `producer ${producerId} is already being consumed`, { producerId });
+    for (let pending = this.#consuming.get(producerId); pending; pending = this.#consuming.get(producerId)) {
+      await pending.catch(() => undefined);
+    }
     for (const consumer of this.consumers.values()) {
       if (consumer.producerId !== producerId || consumer.closed) continue;
       if (consumer.appData.transportId === transport.id) {
@@ -127,9 +129,10 @@ export class ParticipantMedia {
       }
       consumer.close();
     }
-    this.#consuming.add(producerId);
+    const work = create();
+    this.#consuming.set(producerId, work);
     try {
-      return await create();
+      return await work;
     } finally {
       this.#consuming.delete(producerId);
     }

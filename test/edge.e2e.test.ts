@@ -123,6 +123,11 @@ describe('the edge keeps strangers and removed people out', () => {
       const first = data(await send<{ id: string }>(bob.socket, 'consume', { producerId }));
       const second = await send(bob.socket, 'consume', { producerId });
       expect(second).toMatchObject({ ok: false, error: { code: 'already_consuming', details: { consumerId: first.id } } });
+      // Concurrent requests too: one consumer, the other told which.
+      const other = await publishAudio(alice, 'screen-audio');
+      const both = await Promise.all([send<{ id: string }>(bob.socket, 'consume', { producerId: other }), send(bob.socket, 'consume', { producerId: other })]);
+      expect(both.filter((a) => a.ok)).toHaveLength(1);
+      expect(both.find((a) => !a.ok)).toMatchObject({ error: { code: 'already_consuming' } });
     });
 
     it('limits transports, producers and consumers', async () => {
