@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors.ts';
-import type { TokenClaims, TokenService } from '../meeting/tokens.ts';
+import type { AccessGuard } from '../meeting/AccessGuard.ts';
+import type { TokenClaims } from '../meeting/tokens.ts';
 
 export type Caller = { kind: 'server' } | { kind: 'participant'; claims: TokenClaims };
 
@@ -13,17 +14,18 @@ function safeEqual(a: string, b: string): boolean {
 
 /**
  * Two kinds of caller: servers with the API key (`X-Api-Key`), and participants with a join or
- * session token (`Authorization: Bearer`), which is only good for its own meeting.
+ * session token (`Authorization: Bearer`), which is only good for its own meeting and only
+ * while its participant has not been removed from it.
  */
 export class ApiAuth {
   private readonly apiKey: string;
-  private readonly tokens: TokenService;
+  private readonly access: AccessGuard;
   constructor(
     apiKey: string,
-    tokens: TokenService,
+    access: AccessGuard,
   ) {
     this.apiKey = apiKey;
-    this.tokens = tokens;
+    this.access = access;
   }
 
   hasApiKey(request: FastifyRequest): boolean {
@@ -42,7 +44,7 @@ export class ApiAuth {
     const query = (request.query as { token?: unknown } | undefined)?.token;
     const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof query === 'string' ? query : undefined;
     if (!token) throw new AppError('unauthorized', 'send X-Api-Key or Authorization: Bearer <token>');
-    return { kind: 'participant', claims: await this.tokens.verify(token, meetingId) };
+    return { kind: 'participant', claims: await this.access.verify(token, meetingId) };
   }
 
   /** The server, or a participant of this meeting with the moderate grant. */

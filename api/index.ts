@@ -16,6 +16,7 @@ import { ApiAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { meetingRoutes } from './routes/meetings.ts';
 import { participantRoutes } from './routes/participants.ts';
+import { docsStyles, registerSecurityHeaders } from './securityHeaders.ts';
 
 // From api/ as TypeScript source, from dist/api/ once compiled: the bundle is at the repository's web/dist.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,8 +25,9 @@ const WEB_DIST = [path.resolve(here, '../web/dist'), path.resolve(here, '../../w
 export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   const { http: app, config } = ctx;
   const services = meetingServices(ctx);
-  const auth = new ApiAuth(config.apiKey, services.tokens);
+  const auth = new ApiAuth(config.apiKey, services.access);
 
+  await registerSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Convene API', version: '1', description: 'Meetings, join tokens and host actions. Signalling is socket.io; see docs/architecture.md.' },
@@ -38,7 +40,13 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No validator badge: it would load an image from validator.swagger.io, which the CSP forbids.
+    uiConfig: { validatorUrl: null },
+    // swagger-ui injects a <style> element; only its pages may apply inline styles.
+    transformStaticCSP: docsStyles,
+  });
   await app.register(rateLimit, { global: false });
   // One file per request; the storage layer enforces the exact limit while streaming.
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.

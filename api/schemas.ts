@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { mediaSource } from '../common/protocol.ts';
+import { displayText } from '../common/text.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
 export const participantParams = meetingIdParams.extend({ participantId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'is not a participant id') });
 
 export const createMeetingBody = z
   .object({
-    title: z.string().trim().min(1).max(200).optional(),
+    title: displayText(1, 200).optional(),
     password: z.string().min(4).max(128).optional(),
     maxParticipants: z.number().int().min(1).max(1000).optional(),
     locked: z.boolean().optional(),
@@ -15,7 +16,7 @@ export const createMeetingBody = z
 
 export const updateMeetingBody = z
   .object({
-    title: z.string().trim().min(1).max(200).optional(),
+    title: displayText(1, 200).optional(),
     locked: z.boolean().optional(),
     maxParticipants: z.number().int().min(1).max(1000).optional(),
   })
@@ -23,13 +24,15 @@ export const updateMeetingBody = z
 
 export const joinBody = z
   .object({
-    name: z.string().trim().min(1).max(64),
+    name: displayText(1, 64),
     password: z.string().max(128).optional(),
     hostKey: z.string().max(128).optional(),
     /** `host` without a host key needs the API key. */
     role: z.enum(['host', 'guest']).optional(),
   })
   .strict();
+
+export const removeQuery = z.object({ ban: z.enum(['true', 'false']).optional() }).strict();
 
 export const muteBody = z.object({ source: mediaSource.optional() }).strict();
 

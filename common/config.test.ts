@@ -24,6 +24,9 @@ describe('loadConfig', () => {
     [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME', 'letters'],
     [{ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'secret' }, 'REDIS_PASSWORD', 'only with REDIS_SENTINELS'],
     [{ REDIS_SENTINEL_PASSWORD: 'secret' }, 'REDIS_SENTINEL_PASSWORD', 'only with REDIS_SENTINELS'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY', 'not true'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', '"10.0.0.0/33"'],
+    [{ TRUST_PROXY: '127.0.0.1,nginx' }, 'TRUST_PROXY', '"nginx"'],
   ])('rejects %j naming %s', (env, variable, fragment) => {
     let caught: unknown;
     try {
@@ -52,6 +55,13 @@ describe('loadConfig', () => {
       sentinelPassword: 's',
     });
     expect(loadConfig({}).redis).toBeUndefined();
+  });
+
+  it('takes TRUST_PROXY as a hop count or a list of proxy addresses', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', 'fd00::/8', 'loopback']);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { RedisTarget } from './redis.ts';
 
@@ -17,6 +18,42 @@ const port = (fallback: number) =>
 
 const positiveInt = (fallback: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0').default(fallback);
+
+/** proxy-addr's names for address ranges, accepted in a TRUST_PROXY list. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which hops in front of us may be believed about the client address: `false` (none), a hop
+ * count, or the proxies' addresses. Never `true`: that takes the left-most X-Forwarded-For,
+ * which the client writes itself, so a rotating value defeats every per-address limit.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('false')
+  .superRefine((value, ctx) => {
+    if (value === 'false' || /^\d+$/.test(value)) return;
+    if (value === 'true') {
+      ctx.addIssue({ code: 'custom', message: 'must be a hop count (e.g. 1 behind one proxy) or the proxies\' addresses/CIDRs, not true: true believes the client\'s own X-Forwarded-For' });
+      return;
+    }
+    const bad = value.split(',').map((e) => e.trim()).find((e) => !isProxyAddress(e));
+    if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `must be false, a hop count, or a comma-separated list of proxy addresses or CIDRs; "${bad}" is none of these` });
+  })
+  .transform((value): false | number | string[] => {
+    if (value === 'false') return false;
+    if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+    return value.split(',').map((e) => e.trim());
+  });
 
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'must be an IPv4 address');
 
@@ -57,6 +94,10 @@ export const configSchema = z.object({
   /** mediasoup's guidance: about 500 consumers per worker (one CPU core). */
   MEDIA_MAX_CONSUMERS_PER_WORKER: positiveInt(500),
   MEDIA_DRAIN_TIMEOUT_MS: positiveInt(10 * 60_000),
+  /** Per participant, enforced on the media node: a client cannot fill a node on its own. */
+  MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT: positiveInt(4),
+  MEDIA_MAX_PRODUCERS_PER_PARTICIPANT: positiveInt(6),
+  MEDIA_MAX_CONSUMERS_PER_PARTICIPANT: positiveInt(400),
   PLACEMENT_STRATEGY: z.enum(['least-loaded', 'random']).default('least-loaded'),
   /** How other processes reach this one's HTTP server (internal media calls). */
   INTERNAL_URL: z.url('must be a URL such as http://10.0.0.5:3000').optional(),
@@ -105,8 +146,8 @@ export const configSchema = z.object({
   SIP_IVR_TRIES: positiveInt(3),
   /** Join requests a minute from one client address. */
   JOIN_RATE_LIMIT: positiveInt(120),
-  /** Believe X-Forwarded-For only behind a proxy that sets it; otherwise clients could forge it. */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Believe X-Forwarded-For only from the proxies in front of us: `false`, a hop count, or their addresses/CIDRs. */
+  TRUST_PROXY: trustProxy,
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -3,17 +3,22 @@ import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompi
 import { AppError, toProblem } from './errors.ts';
 import type { Logger } from './logger.ts';
 
+/** A hop count as proxy-addr understands it (fastify's types take no number): trust the nearest `n` hops. */
+function trustHops(trust: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 /**
  * The HTTP server every process has. Other roles add to it: the api role its routes and web
  * client, the push role socket.io on the same port. Errors leave as problem+json.
  */
-export function createHttpServer(logger: Logger, options: { bodyLimit?: number; trustProxy?: boolean } = {}): FastifyInstance {
+export function createHttpServer(logger: Logger, options: { bodyLimit?: number; trustProxy?: false | number | string[] } = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Requests are counted in /metrics; a log line per request would drown the useful ones.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustHops(options.trustProxy ?? false),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

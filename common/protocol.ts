@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { messageText } from './text.ts';
 
 /**
  * The client protocol: every socket.io message a client may send, with its payload schema, and
@@ -98,6 +99,8 @@ export const clientMessages = {
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: mediasoupObject }).strict(),
   restartIce: z.object({ transportId: id }).strict(),
+  /** Frees a transport the client no longer uses (it counts against the per-participant limit). */
+  closeTransport: z.object({ transportId: id }).strict(),
   produce: z
     .object({
       transportId: id,
@@ -116,10 +119,11 @@ export const clientMessages = {
   setConsumerPreferredLayers: z
     .object({ consumerId: id, spatialLayer: z.number().int().min(0).max(2), temporalLayer: z.number().int().min(0).max(2).optional() })
     .strict(),
-  chat: z.object({ text: z.string().min(1) }).strict(),
+  chat: z.object({ text: messageText() }).strict(),
   moderate: z.discriminatedUnion('action', [
     z.object({ action: z.literal('mute'), participantId: id, source: mediaSource.optional() }).strict(),
-    z.object({ action: z.literal('remove'), participantId: id }).strict(),
+    /** Removal lasts for the meeting; `ban` also refuses new join tokens to the removed participant's address. */
+    z.object({ action: z.literal('remove'), participantId: id, ban: z.boolean().optional() }).strict(),
     z.object({ action: z.literal('lock'), locked: z.boolean() }).strict(),
     z.object({ action: z.literal('end') }).strict(),
   ]),
@@ -172,6 +176,7 @@ export interface ClientResults {
   createTransport: TransportOptions;
   connectTransport: Record<string, never>;
   restartIce: { iceParameters: unknown };
+  closeTransport: Record<string, never>;
   produce: { producerId: string };
   closeProducer: Record<string, never>;
   pauseProducer: Record<string, never>;

@@ -27,6 +27,11 @@ export class PresentationService {
     if (file.pages.length === 0) throw new AppError('not_ready', `file ${fileId} has no converted pages yet (${file.status})`);
     const first = page ?? file.pages[0]!;
     if (!file.pages.includes(first)) throw new AppError('bad_request', `page ${first} is not available`);
+    // Taking over someone else's running presentation is a host's decision, not any guest's.
+    const running = await this.meetings.presentation(who.meetingId);
+    if (running && running.presenterId !== who.id && !who.grants.moderate) {
+      throw new AppError('forbidden', 'someone else is presenting; only a host may replace it');
+    }
     return this.#set(who.meetingId, { fileId, page: first, pageCount: file.pageCount, presenterId: who.id });
   }
 
@@ -46,7 +51,7 @@ export class PresentationService {
   async #current(who: ParticipantRecord): Promise<Presentation> {
     const current = await this.meetings.presentation(who.meetingId);
     if (!current) throw new AppError('bad_request', 'nothing is being presented');
-    if (current.presenterId !== who.id && !who.grants.moderate) throw new AppError('forbidden', 'only the presenter turns the pages');
+    if (current.presenterId !== who.id && !who.grants.moderate) throw new AppError('forbidden', 'only the presenter or a host may do this');
     return current;
   }
 

@@ -87,9 +87,9 @@ export class HttpMediaClient implements MediaClient {
           body: JSON.stringify({ requestId, params }),
           signal: AbortSignal.timeout(this.timeoutMs),
         });
-        const body = (await res.json().catch(() => ({}))) as { result?: MediaResult<M>; code?: string; detail?: string };
+        const body = (await res.json().catch(() => ({}))) as { result?: MediaResult<M>; code?: string; detail?: string; details?: unknown };
         if (res.ok) return body.result as MediaResult<M>;
-        if (body.code && body.code in errorCodes && res.status < 500) throw new AppError(body.code as ErrorCode, body.detail ?? method);
+        if (body.code && body.code in errorCodes && res.status < 500) throw new AppError(body.code as ErrorCode, body.detail ?? method, body.details);
         if (body.code === 'node_full' || body.code === 'node_draining' || body.code === 'unavailable') {
           throw new AppError(body.code, body.detail ?? method);
         }

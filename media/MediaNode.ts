@@ -6,7 +6,7 @@ import type { Logger } from '../common/logger.ts';
 import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } from '../common/protocol.ts';
 import { ROUTER_MEDIA_CODECS } from './codecs.ts';
 import type { MediaClient } from './MediaClient.ts';
-import { type MediaAppData, MediaRoom, type NodePipe, type RoomProducer, RouterSlot } from './MediaRoom.ts';
+import { type MediaAppData, MediaRoom, type NodePipe, type ParticipantLimits, type RoomProducer, RouterSlot } from './MediaRoom.ts';
 import { AudioMixer } from './mixer/AudioMixer.ts';
 import { MeetingMix } from './mixer/MeetingMix.ts';
 import type { OutputCodec } from './mixer/protocol.ts';
@@ -21,6 +21,8 @@ export interface MediaNodeOptions {
   maxConsumers: number;
   listenIp: string;
   announcedAddress?: string;
+  /** Per participant, so that one client cannot fill the node. */
+  limits: ParticipantLimits;
 }
 
 /** Notices between media nodes about producers piped from one to the other. */
@@ -133,16 +135,20 @@ export class MediaNode {
     const media = this.#media({ meetingId, participantId });
     const { slot } = media;
     if (!slot.webRtcServer) throw new AppError('unavailable', 'this media node has no WebRtcServer');
-    const transport = await slot.router.createWebRtcTransport<MediaAppData>({
-      webRtcServer: slot.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { meetingId, participantId, direction },
+    const webRtcServer = slot.webRtcServer;
+    const transport = await media.withinLimit('transports', this.options.limits.transports, async () => {
+      const created = await slot.router.createWebRtcTransport<MediaAppData>({
+        webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        appData: { meetingId, participantId, direction },
+      });
+      media.transports.set(created.id, created);
+      created.observer.once('close', () => media.transports.delete(created.id));
+      return created;
     });
-    media.transports.set(transport.id, transport);
-    transport.observer.once('close', () => media.transports.delete(transport.id));
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -169,14 +175,17 @@ export class MediaNode {
    */
   async createPlainTransport({ meetingId, participantId, comedia }: Who & { comedia?: boolean }): Promise<{ id: string; ip: string; port: number }> {
     const media = this.#media({ meetingId, participantId });
-    const transport = await media.slot.router.createPlainTransport<MediaAppData>({
-      listenInfo: { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedAddress },
-      rtcpMux: true,
-      comedia: comedia ?? false,
-      appData: { meetingId, participantId, direction: 'plain' },
+    const transport = await media.withinLimit('transports', this.options.limits.transports, async () => {
+      const created = await media.slot.router.createPlainTransport<MediaAppData>({
+        listenInfo: { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedAddress },
+        rtcpMux: true,
+        comedia: comedia ?? false,
+        appData: { meetingId, participantId, direction: 'plain' },
+      });
+      media.transports.set(created.id, created);
+      created.observer.once('close', () => media.transports.delete(created.id));
+      return created;
     });
-    media.transports.set(transport.id, transport);
-    transport.observer.once('close', () => media.transports.delete(transport.id));
     return { id: transport.id, ip: this.options.announcedAddress ?? transport.tuple.localAddress ?? this.options.listenIp, port: transport.tuple.localPort };
   }
 
@@ -194,18 +203,35 @@ export class MediaNode {
     const media = room.participant(params.participantId);
     const transport = media.transport(params.transportId);
     if (transport.appData.direction === 'recv') throw new AppError('bad_request', 'produce needs a send transport');
-    const producer = await clientFault(() =>
-      transport.produce<MediaAppData>({
-        kind: params.kind,
-        rtpParameters: params.rtpParameters as types.RtpParameters,
-        paused: params.paused ?? false,
-        appData: { meetingId: params.meetingId, participantId: params.participantId, source: params.source },
-      }),
-    );
-    media.producers.set(producer.id, producer);
-    producer.observer.once('close', () => media.producers.delete(producer.id));
+    const producer = await media.withinLimit('producers', this.options.limits.producers, async () => {
+      const created = await clientFault(() =>
+        transport.produce<MediaAppData>({
+          kind: params.kind,
+          rtpParameters: params.rtpParameters as types.RtpParameters,
+          paused: params.paused ?? false,
+          appData: { meetingId: params.meetingId, participantId: params.participantId, source: params.source, transportId: transport.id },
+        }),
+      );
+      media.producers.set(created.id, created);
+      created.observer.once('close', () => media.producers.delete(created.id));
+      return created;
+    });
     room.addProducer({ producer, slot: media.slot, participantId: params.participantId, source: params.source });
     return { producerId: producer.id };
+  }
+
+  /**
+   * Closes one of the participant's transports, with its producers and consumers, so a client
+   * that rebuilds its media frees what it abandoned. Idempotent; answers the producers that
+   * went with it, which the meeting tier must announce as closed.
+   */
+  async closeTransport({ meetingId, participantId, transportId }: Who & { transportId: string }): Promise<{ producerIds: string[] }> {
+    const media = this.#rooms.get(meetingId)?.participants.get(participantId);
+    const transport = media?.transports.get(transportId);
+    if (!media || !transport) return { producerIds: [] };
+    const producerIds = [...media.producers.values()].filter((p) => p.appData.transportId === transportId).map((p) => p.id);
+    transport.close();
+    return { producerIds };
   }
 
   async closeProducer({ meetingId, participantId, producerId }: Who & { producerId: string }): Promise<Empty> {
@@ -247,19 +273,26 @@ export class MediaNode {
     if (!router.canConsume({ producerId, rtpCapabilities: media.rtpCapabilities })) {
       throw new AppError('bad_request', `your device cannot receive producer ${producerId}`);
     }
-    const consumer = await media.receivingTransport(transportId).consume<MediaAppData>({
-      producerId,
-      rtpCapabilities: media.rtpCapabilities,
-      paused: paused ?? true,
-      preferredLayers: entry.producer.type === 'simulcast' ? { spatialLayer: 2, temporalLayer: 2 } : undefined,
-      appData: { meetingId, participantId, source: entry.source },
-    });
-    media.consumers.set(consumer.id, consumer);
-    media.slot.consumers.add(consumer.id);
-    consumer.observer.once('close', () => {
-      media.consumers.delete(consumer.id);
-      media.slot.consumers.delete(consumer.id);
-    });
+    const rtpCapabilities = media.rtpCapabilities;
+    const transport = media.receivingTransport(transportId);
+    const consumer = await media.consumeOnce(producerId, transport, () =>
+      media.withinLimit('consumers', this.options.limits.consumers, async () => {
+        const created = await transport.consume<MediaAppData>({
+          producerId,
+          rtpCapabilities,
+          paused: paused ?? true,
+          preferredLayers: entry.producer.type === 'simulcast' ? { spatialLayer: 2, temporalLayer: 2 } : undefined,
+          appData: { meetingId, participantId, source: entry.source, transportId: transport.id },
+        });
+        media.consumers.set(created.id, created);
+        media.slot.consumers.add(created.id);
+        created.observer.once('close', () => {
+          media.consumers.delete(created.id);
+          media.slot.consumers.delete(created.id);
+        });
+        return created;
+      }),
+    );
     consumer.on('producerclose', () => {
       this.links.publish(meetingId, { event: 'consumerClosed', payload: { consumerId: consumer.id, producerId }, to: participantId });
     });
@@ -557,6 +590,7 @@ export type MediaMethodName =
   | 'restartIce'
   | 'createPlainTransport'
   | 'connectPlainTransport'
+  | 'closeTransport'
   | 'createPhoneLeg'
   | 'produce'
   | 'closeProducer'
@@ -579,6 +613,7 @@ export const MEDIA_METHODS: readonly MediaMethodName[] = [
   'restartIce',
   'createPlainTransport',
   'connectPlainTransport',
+  'closeTransport',
   'createPhoneLeg',
   'produce',
   'closeProducer',

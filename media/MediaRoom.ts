@@ -11,6 +11,8 @@ export interface MediaAppData extends types.AppData {
   source?: MediaSource;
   /** WebRTC transports go one way; a plain RTP transport (bots, gateways, mixer) both ways. */
   direction?: 'send' | 'recv' | 'plain';
+  /** On a consumer: the transport it was made on. */
+  transportId?: string;
 }
 
 /** One router of a meeting on this node, on one worker. */
@@ -49,12 +51,23 @@ export interface NodePipe {
   transport: types.PipeTransport;
 }
 
+/** What one participant may hold on a node at once. */
+export interface ParticipantLimits {
+  transports: number;
+  producers: number;
+  consumers: number;
+}
+
 /** One participant's mediasoup objects on this node. */
 export class ParticipantMedia {
   readonly transports = new Map<string, types.Transport<MediaAppData>>();
   readonly producers = new Map<string, types.Producer<MediaAppData>>();
   readonly consumers = new Map<string, types.Consumer<MediaAppData>>();
   rtpCapabilities?: types.RtpCapabilities;
+  /** Objects being created: counted against the limits so that concurrent requests cannot overshoot them. */
+  readonly #creating: Record<keyof ParticipantLimits, number> = { transports: 0, producers: 0, consumers: 0 };
+  /** Consumes in flight, per producer: a second waits for the first, so the rule below holds for concurrent requests. */
+  readonly #consuming = new Map<string, Promise<unknown>>();
 
   readonly participantId: string;
   readonly slot: RouterSlot;
@@ -82,6 +95,47 @@ export class ParticipantMedia {
     const consumer = this.consumers.get(id);
     if (!consumer) throw new AppError('not_found', `consumer ${id} is not yours or no longer exists`);
     return consumer;
+  }
+
+  /**
+   * Creates one more object of a kind unless the participant already holds `max`; `create`
+   * must add it to its map before resolving.
+   */
+  async withinLimit<T>(kind: keyof ParticipantLimits, max: number, create: () => Promise<T>): Promise<T> {
+    if (this[kind].size + this.#creating[kind] >= max) {
+      throw new AppError('limit_reached', `a participant may hold at most ${max} ${kind} on a media node`, { limit: kind, max });
+    }
+    this.#creating[kind]++;
+    try {
+      return await create();
+    } finally {
+      this.#creating[kind]--;
+    }
+  }
+
+  /**
+   * One consumer per producer: a second consume on the same transport is refused with the
+   * existing consumer's id. A consumer on another transport (the client rebuilt its receive
+   * transport) is replaced, so the count stays one.
+   */
+  async consumeOnce<T>(producerId: string, transport: types.Transport<MediaAppData>, create: () => Promise<T>): Promise<T> {
+    for (let pending = this.#consuming.get(producerId); pending; pending = this.#consuming.get(producerId)) {
+      await pending.catch(() => undefined);
+    }
+    for (const consumer of this.consumers.values()) {
+      if (consumer.producerId !== producerId || consumer.closed) continue;
+      if (consumer.appData.transportId === transport.id) {
+        throw new AppError('already_consuming', `you already consume producer ${producerId}`, { producerId, consumerId: consumer.id });
+      }
+      consumer.close();
+    }
+    const work = create();
+    this.#consuming.set(producerId, work);
+    try {
+      return await work;
+    } finally {
+      this.#consuming.delete(producerId);
+    }
   }
 
   /** The given transport if it can receive, else the participant's WebRTC recv transport. */

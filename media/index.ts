@@ -46,6 +46,11 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
       maxConsumers: config.MEDIA_WORKERS * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
       listenIp: config.MEDIA_LISTEN_IP,
       announcedAddress: config.MEDIA_ANNOUNCED_ADDRESS,
+      limits: {
+        transports: config.MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT,
+        producers: config.MEDIA_MAX_PRODUCERS_PER_PARTICIPANT,
+        consumers: config.MEDIA_MAX_CONSUMERS_PER_PARTICIPANT,
+      },
     },
     logger,
   );

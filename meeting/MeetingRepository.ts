@@ -61,7 +61,8 @@ export class MeetingRepository {
     const { id } = meeting;
     await this.store.compareAndSet(`pin:${meeting.pin}`, id, null);
     for (const key of [`meeting:${id}:presentation`, `meeting:${id}:producers`, `meeting:${id}:chat`]) await this.store.del(key);
-    for (const key of [`meeting:${id}`, `meeting:${id}:participants`]) await this.store.expire(key, retainMs);
+    // Removed ids and banned origins keep refusing their owners as long as the record is readable.
+    for (const key of [`meeting:${id}`, `meeting:${id}:participants`, `meeting:${id}:removed`, `meeting:${id}:banned-origins`]) await this.store.expire(key, retainMs);
     await this.store.setRemove('meetings:live', id);
   }
 
@@ -175,6 +176,34 @@ export class MeetingRepository {
   async chatHistory(meetingId: string): Promise<ChatMessage[]> {
     const raw = await this.store.listRange(`meeting:${meetingId}:chat`, 0, -1);
     return raw.map((r) => JSON.parse(r) as ChatMessage);
+  }
+
+  /** Removed participant ids, kept for the meeting's life: their tokens no longer seat them. */
+  async markRemoved(meetingId: string, participantId: string): Promise<void> {
+    await this.store.setAdd(`meeting:${meetingId}:removed`, participantId);
+  }
+
+  async wasRemoved(meetingId: string, participantId: string): Promise<boolean> {
+    return (await this.store.setMembers(`meeting:${meetingId}:removed`)).includes(participantId);
+  }
+
+  /** Address fingerprints a host banned: no new join token for them in this meeting. */
+  async banOrigin(meetingId: string, origin: string): Promise<void> {
+    await this.store.setAdd(`meeting:${meetingId}:banned-origins`, origin);
+  }
+
+  async isOriginBanned(meetingId: string, origin: string): Promise<boolean> {
+    return (await this.store.setMembers(`meeting:${meetingId}:banned-origins`)).includes(origin);
+  }
+
+  /** A token that must no longer be accepted, remembered exactly as long as it would have been valid. */
+  async revokeToken(jti: string, expiresAtMs: number): Promise<void> {
+    const ttlMs = expiresAtMs - Date.now();
+    if (ttlMs > 0) await this.store.set(`token:revoked:${jti}`, '1', { ttlMs });
+  }
+
+  async isTokenRevoked(jti: string): Promise<boolean> {
+    return (await this.store.get(`token:revoked:${jti}`)) !== null;
   }
 
   async presentation(meetingId: string): Promise<Presentation | null> {

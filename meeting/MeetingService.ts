@@ -122,11 +122,16 @@ export class MeetingService {
    */
   async issueJoinToken(
     id: string,
-    input: { name: string; password?: string; hostKey?: string; asHost?: boolean },
+    input: { name: string; password?: string; hostKey?: string; asHost?: boolean; clientAddress?: string },
   ): Promise<{ token: string; participantId: string; meetingId: string; role: Role; grants: Grants; expiresAt: number }> {
     const meeting = await this.get(id);
     const isHost = input.asHost === true || (input.hostKey !== undefined && input.hostKey === meeting.hostKey);
     if (input.hostKey !== undefined && !isHost) throw new AppError('forbidden', 'the host key is not valid for this meeting');
+    const origin = input.clientAddress === undefined ? undefined : this.tokens.fingerprint(input.clientAddress);
+    // The API key (a server acting for its user) is not bound by a ban on an address.
+    if (origin !== undefined && input.asHost !== true && (await this.repo.isOriginBanned(id, origin))) {
+      throw new AppError('banned', 'a host removed you from this meeting and does not let you back in');
+    }
     if (!isHost) {
       if (meeting.settings.locked) throw new AppError('meeting_locked', 'the meeting is locked; ask the host to unlock it');
       if (meeting.passwordHash) {
@@ -140,7 +145,7 @@ export class MeetingService {
     const participantId = `p_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
     const grants = GRANTS[role];
     const { token, expiresAt } = await this.tokens.sign(
-      { sub: participantId, mid: id, name: input.name, role, grants, typ: 'join' },
+      { sub: participantId, mid: id, name: input.name, role, grants, typ: 'join', org: origin },
       this.options.joinTokenTtlS,
     );
     return { token, participantId, meetingId: id, role, grants, expiresAt };

@@ -44,6 +44,15 @@ export class PublicationService {
     await this.events.publish(who.meetingId, { event: 'producerClosed', payload: { producerId, participantId: who.id } });
   }
 
+  /** A transport the client abandoned: its producers leave with it, announced like any close. */
+  async closeTransport(who: ParticipantRecord, transportId: string): Promise<void> {
+    const { producerIds } = await this.media.call(this.#node(who), 'closeTransport', { meetingId: who.meetingId, participantId: who.id, transportId });
+    for (const producerId of producerIds) {
+      if (!(await this.repo.removeProducer(who.meetingId, producerId))) continue;
+      await this.events.publish(who.meetingId, { event: 'producerClosed', payload: { producerId, participantId: who.id } });
+    }
+  }
+
   async setPaused(who: ParticipantRecord, producerId: string, paused: boolean): Promise<void> {
     const producer = await this.#own(who, producerId);
     await this.media.call(this.#node(who), paused ? 'pauseProducer' : 'resumeProducer', { meetingId: who.meetingId, participantId: who.id, producerId });

@@ -4,6 +4,7 @@ import { withLock } from '../common/state/lock.ts';
 import { withAdmission } from './admission.ts';
 import type { JoinResult, ServerEvents } from '../common/protocol.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
+import { checkAccess } from './AccessGuard.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
 import { type MeetingService, summary } from './MeetingService.ts';
@@ -19,6 +20,9 @@ export interface SeatServiceOptions {
 }
 
 type LeaveReason = ServerEvents['participantLeft']['reason'];
+
+/** Tokens remembered per seat for revocation: the join token and the latest session tokens. */
+const TOKENS_PER_SEAT = 8;
 
 /** Media errors after which another node should be tried. */
 const TRY_ANOTHER_NODE = new Set(['node_full', 'node_draining', 'unavailable', 'timeout']);
@@ -83,10 +87,15 @@ export class SeatService {
     const participantId = claims.sub;
     const primary = await this.mediaNodeFor(meetingId);
     let previousSocketId: string | undefined;
+    // Signed before the seat is taken so that the seat records it, to be revoked on removal.
+    const session = await this.tokens.sign({ ...claims, typ: 'session' }, this.options.sessionTokenTtlS);
+    const issued = (previous: ParticipantRecord['tokens'] = []) => [...previous, { jti: session.jti, expiresAt: session.expiresAt }].slice(-TOKENS_PER_SEAT);
     const { record, resumed } = await this.#admit(meetingId, async (meeting, existing) => {
+      // Under the admission lock: a removal that finished before this cannot be undone by it.
+      await checkAccess(this.repo, claims);
       if (existing) {
         if (existing.socketId !== socketId) previousSocketId = existing.socketId;
-        const record: ParticipantRecord = { ...existing, connection: 'connected', socketId, pushNodeId, disconnectedAt: undefined };
+        const record: ParticipantRecord = { ...existing, connection: 'connected', socketId, pushNodeId, disconnectedAt: undefined, tokens: issued(existing.tokens) };
         await this.repo.putParticipant(record, existing);
         await this.repo.markReconnecting(meetingId, participantId, false);
         return { record, resumed: true };
@@ -106,6 +115,8 @@ export class SeatService {
         joinedAt: Date.now(),
         socketId,
         pushNodeId,
+        origin: claims.org,
+        tokens: issued(claims.jti && claims.exp ? [{ jti: claims.jti, expiresAt: claims.exp * 1000 }] : []),
       };
       await this.repo.putParticipant(record);
       return { record, resumed: false };
@@ -143,7 +154,6 @@ export class SeatService {
       this.repo.chatHistory(meetingId),
       this.repo.presentation(meetingId),
     ]);
-    const { token: sessionToken } = await this.tokens.sign({ ...claims, typ: 'session' }, this.options.sessionTokenTtlS);
     const result: JoinResult = {
       self: publicParticipant(record),
       meeting: summary(meeting),
@@ -153,7 +163,7 @@ export class SeatService {
       activeSpeakerId: placed.activeSpeakerId,
       presentation,
       resumed,
-      sessionToken,
+      sessionToken: session.token,
     };
     return { result, previousSocketId };
   }
@@ -199,10 +209,27 @@ export class SeatService {
     if (record) await this.#release(record, reason);
   }
 
-  async remove(meetingId: string, participantId: string, by: string | null): Promise<void> {
+  /**
+   * Removal is a ban for the meeting's life: the participant id is kept as removed and the
+   * seat's tokens revoked, so only a new join token (a new participant) gets back in. With
+   * `ban`, the address the removed participant's token was issued to gets no new token either.
+   */
+  async remove(meetingId: string, participantId: string, by: string | null, options: { ban?: boolean } = {}): Promise<void> {
     await this.meetings.get(meetingId);
-    const record = await this.#vacate(meetingId, participantId);
+    const record = await this.#admit(
+      meetingId,
+      async (_meeting, current) => {
+        if (!current) return null;
+        await this.repo.markRemoved(meetingId, participantId);
+        if (options.ban && current.origin) await this.repo.banOrigin(meetingId, current.origin);
+        return (await this.repo.removeParticipant(meetingId, participantId)) ? current : null;
+      },
+      participantId,
+      { allowEnded: true },
+    );
     if (!record) throw new AppError('participant_not_found', `participant ${participantId} is not in the meeting`);
+    for (const token of record.tokens ?? []) await this.repo.revokeToken(token.jti, token.expiresAt);
+    this.logger.info({ meetingId, participantId, by, ban: options.ban === true }, 'participant removed');
     await this.events.publish(meetingId, { event: 'moderation', payload: { action: 'remove', by }, to: participantId });
     await this.#release(record, 'removed');
   }

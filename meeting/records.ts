@@ -32,6 +32,10 @@ export interface ParticipantRecord extends ParticipantInfo {
   mediaNodeId?: string;
   /** The push node that holds its socket. */
   pushNodeId?: string;
+  /** Fingerprint of the address its join token was issued to (see TokenService.fingerprint). */
+  origin?: string;
+  /** Tokens issued for this seat (join, then a session token per join), revoked on removal. */
+  tokens?: Array<{ jti: string; expiresAt: number }>;
 }
 
 export function publicParticipant(record: ParticipantRecord): ParticipantInfo {

@@ -1,4 +1,5 @@
 import { NodeRegistry } from '../common/NodeRegistry.ts';
+import { AccessGuard } from './AccessGuard.ts';
 import type { RoleContext } from '../common/role.ts';
 import { createMediaClient } from '../media/createMediaClient.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
@@ -17,6 +18,8 @@ export interface MeetingServices {
   events: MeetingEvents;
   media: MediaClient;
   tokens: TokenService;
+  /** Token checks that also refuse revoked tokens and removed participants: use this at every edge. */
+  access: AccessGuard;
   meetings: MeetingService;
   seats: SeatService;
   lifecycle: MeetingLifecycle;
@@ -76,7 +79,8 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
     logger,
   );
   const publications = new PublicationService(repo, events, media);
-  const services: MeetingServices = { repo, events, media, tokens, meetings, seats, lifecycle, placement, publications };
+  const access = new AccessGuard(repo, tokens);
+  const services: MeetingServices = { repo, events, media, tokens, access, meetings, seats, lifecycle, placement, publications };
   ctx.local.set('meetingServices', services);
   return services;
 }

@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { AppError } from '../common/errors.ts';
@@ -10,9 +11,23 @@ const claimsSchema = z.object({
   role: z.enum(ROLES),
   grants: grantsSchema,
   typ: z.enum(['join', 'session']),
+  /** The token's own id, for revocation. Set by `sign`; absent only in tokens from before it existed. */
+  jti: z.string().optional(),
+  /** Expiry in seconds since the epoch, as signed; read back by `verify`. */
+  exp: z.number().optional(),
+  /** A keyed fingerprint of the address that asked for the join token, for bans; never the address itself. */
+  org: z.string().optional(),
 });
 
 export type TokenClaims = z.infer<typeof claimsSchema>;
+
+/** A signed token, with what revoking it needs. */
+export interface SignedToken {
+  token: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  jti: string;
+}
 
 /**
  * Join tokens are short-lived and let a client take a seat once; session tokens are issued on
@@ -25,16 +40,31 @@ export class TokenService {
     this.#key = new TextEncoder().encode(secret);
   }
 
-  async sign(claims: TokenClaims, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+  /** Every token gets a fresh `jti` and expiry, whatever `claims` carries from another token. */
+  async sign(claims: TokenClaims, ttlSeconds: number): Promise<SignedToken> {
     const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
-    const token = await new SignJWT({ mid: claims.mid, name: claims.name, role: claims.role, grants: claims.grants, typ: claims.typ })
+    const jti = randomUUID();
+    const token = await new SignJWT({
+      mid: claims.mid,
+      name: claims.name,
+      role: claims.role,
+      grants: claims.grants,
+      typ: claims.typ,
+      ...(claims.org === undefined ? {} : { org: claims.org }),
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.sub)
+      .setJti(jti)
       .setIssuedAt()
       .setIssuer('convene')
       .setExpirationTime(expiresAt)
       .sign(this.#key);
-    return { token, expiresAt: expiresAt * 1000 };
+    return { token, expiresAt: expiresAt * 1000, jti };
+  }
+
+  /** A stable, keyed stand-in for a client address: bans can match it without storing addresses. */
+  fingerprint(address: string): string {
+    return createHmac('sha256', this.#key).update(`origin:${address}`).digest('base64url').slice(0, 22);
   }
 
   /** Throws `token_expired`, `invalid_token` or, when a meeting is given, `wrong_meeting`. */

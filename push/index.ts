@@ -62,7 +62,7 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
     detach(logger, 'reconciling after reconnect', reconciler.runNow());
   });
 
-  io.use(authenticate(services.tokens));
+  io.use(authenticate(services.access));
   io.on('connection', (raw) => {
     const socket = raw as unknown as ClientSocket;
     const { claims } = socket.data;

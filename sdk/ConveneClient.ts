@@ -449,6 +449,11 @@ export class ConveneClient extends Emitter<ClientEvents> {
     socket.on('connect', () => {
       if (this.#everJoined && !socket.recovered) this.#background(this.#recoverOnce());
     });
+    // Removed while away (the moderation event never arrived): the handshake says so, and
+    // socket.io does not retry a refused handshake, so end here rather than wait forever.
+    socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      if (this.#everJoined && err.data?.code === 'token_revoked') this.#shutdown('removed');
+    });
   }
 
   #recovering?: Promise<void>;
@@ -476,7 +481,8 @@ export class ConveneClient extends Emitter<ClientEvents> {
     try {
       result = await this.#joinSeat();
     } catch (error) {
-      if (error instanceof ConveneError && (error.code === 'participant_not_found' || error.code === 'meeting_ended')) {
+      if (error instanceof ConveneError && error.code === 'token_revoked') this.#shutdown('removed');
+      else if (error instanceof ConveneError && (error.code === 'participant_not_found' || error.code === 'meeting_ended')) {
         this.#shutdown(error.code);
       } else this.emit('error', error as Error);
       return;
@@ -492,7 +498,13 @@ export class ConveneClient extends Emitter<ClientEvents> {
       }
     }
     if (rebuild) {
-      if (!forceRebuild) this.#closeMedia();
+      if (!forceRebuild) {
+        // The server may still hold the old transports (and their producers): free them, as
+        // they count against this participant's limits. Best effort: they may be gone already.
+        const abandoned = [this.#sendTransport, this.#recvTransport].filter((t) => t !== undefined).map((t) => t.id);
+        this.#closeMedia();
+        await Promise.all(abandoned.map((transportId) => this.request('closeTransport', { transportId }).catch(() => undefined)));
+      }
       await this.#ensureRecvTransport();
       if (this.options.autoSubscribe !== false) for (const id of this.#remoteProducers.keys()) this.#background(this.subscribe(id));
       for (const publication of publications) {

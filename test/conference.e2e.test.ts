@@ -1,9 +1,9 @@
 import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../common/testing.ts';
-import { inboundStats, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { cspViolations, inboundStats, joinInBrowser, launchBrowser, type TestBrowser, watchCsp } from './support/browser.ts';
 import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 
 const GRACE_MS = 8000;
@@ -87,6 +87,24 @@ describe('a meeting in the browser', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+  });
+
+  afterEach(() => {
+    // Every page of every test ran under the CSP; none may have had anything blocked.
+    expect(cspViolations.splice(0)).toEqual([]);
+  });
+
+  it('serves the web client and /docs under a CSP that neither breaks', async () => {
+    const meeting = await createMeeting(server.url);
+    const page = await (await browser.browser.newContext()).newPage();
+    await watchCsp(page, 'docs');
+    const res = await page.goto(`${server.url}/docs`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    // swagger-ui renders the operations from /docs/json: its scripts and styles ran.
+    await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 });
+    await page.goto(`${server.url}/m/${meeting.id}`);
+    await page.waitForSelector('#join-form');
+    await page.context().close();
   });
 
   it("lets two participants who join by link receive each other's audio and video", async () => {

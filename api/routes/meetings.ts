@@ -7,7 +7,7 @@ import type { GatewayClient } from '../../gateway-sip/GatewayClient.ts';
 import type { ApiAuth } from '../auth.ts';
 import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.ts';
 
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem };
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem, 429: problem };
 
 export function meetingRoutes(
   app: FastifyInstance,
@@ -97,7 +97,7 @@ export function meetingRoutes(
       if (role === 'host' && !rest.hostKey && !auth.hasApiKey(request)) {
         throw new AppError('forbidden', 'joining as host needs the host key or the API key');
       }
-      const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request) });
+      const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
       return { ...issued, signalingUrl: publicUrl };
     },
   );

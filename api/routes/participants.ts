@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { MeetingServices } from '../../meeting/services.ts';
 import { publicParticipant } from '../../meeting/records.ts';
 import type { ApiAuth } from '../auth.ts';
-import { meetingIdParams, muteBody, participantParams, participantsResponse, problem } from '../schemas.ts';
+import { meetingIdParams, muteBody, participantParams, participantsResponse, problem, removeQuery } from '../schemas.ts';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 410: problem };
 
@@ -54,15 +54,16 @@ export function participantRoutes(app: FastifyInstance, services: MeetingService
     {
       schema: {
         tags: ['participants'],
-        summary: 'Remove a participant from the meeting (host)',
+        summary: 'Remove a participant for the rest of the meeting; with ban=true their address gets no new join token (host)',
         security: [{ apiKey: [] }, { bearer: [] }],
         params: participantParams,
+        querystring: removeQuery,
         response: { 204: z.null(), ...errors },
       },
     },
     async (request, reply) => {
       const by = await auth.requireHost(request, request.params.meetingId);
-      await seats.remove(request.params.meetingId, request.params.participantId, by);
+      await seats.remove(request.params.meetingId, request.params.participantId, by, { ban: request.query.ban === 'true' });
       return reply.code(204).send(null);
     },
   );

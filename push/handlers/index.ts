@@ -1,5 +1,6 @@
 import { chat } from './chat.ts';
 import { closeProducer } from './closeProducer.ts';
+import { closeTransport } from './closeTransport.ts';
 import { connectTransport } from './connectTransport.ts';
 import { consume } from './consume.ts';
 import { createTransport } from './createTransport.ts';
@@ -25,6 +26,7 @@ export const handlers: HandlerTable = {
   createTransport,
   connectTransport,
   restartIce,
+  closeTransport,
   produce,
   closeProducer,
   pauseProducer,

@@ -10,7 +10,7 @@ export const moderate: Handler<'moderate'> = async (ctx, action) => {
       await meetings.mute(seat.meetingId, action.participantId, action.source, seat.id);
       break;
     case 'remove':
-      await seats.remove(seat.meetingId, action.participantId, seat.id);
+      await seats.remove(seat.meetingId, action.participantId, seat.id, { ban: action.ban });
       break;
     case 'lock':
       await meetings.update(seat.meetingId, { locked: action.locked });

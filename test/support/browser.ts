@@ -18,6 +18,22 @@ const FLAGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
+/** Every Content-Security-Policy violation any test page reported, as `[name] message`. */
+export const cspViolations: string[] = [];
+
+/** Records the page's CSP violations (console reports and securitypolicyviolation events). */
+export async function watchCsp(page: Page, name: string): Promise<void> {
+  page.on('console', (message) => {
+    if (/Content[- ]Security[- ]Policy/i.test(message.text())) cspViolations.push(`[${name}] ${message.text()}`);
+  });
+  await page.exposeFunction('__reportCsp', (text: string) => cspViolations.push(`[${name}] ${text}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __reportCsp(text: string): void }).__reportCsp(`${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+}
+
 export interface TestBrowser {
   browser: Browser;
   close(): Promise<void>;
@@ -34,6 +50,7 @@ export async function joinInBrowser(browser: Browser, base: string, meetingId: s
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error`, error));
+  await watchCsp(page, name);
   await page.goto(`${base}/m/${meetingId}?name=${encodeURIComponent(name)}&autojoin=1${query}`);
   await page.waitForFunction(() => window.convene?.self !== undefined, undefined, { timeout: 20_000 });
   return page;
