@@ -61,8 +61,12 @@ export class MeetingRepository {
     const { id } = meeting;
     await this.store.compareAndSet(`pin:${meeting.pin}`, id, null);
     for (const key of [`meeting:${id}:presentation`, `meeting:${id}:producers`, `meeting:${id}:chat`]) await this.store.del(key);
-    // Removed ids and banned origins keep refusing their owners as long as the record is readable.
-    for (const key of [`meeting:${id}`, `meeting:${id}:participants`, `meeting:${id}:removed`, `meeting:${id}:banned-origins`]) await this.store.expire(key, retainMs);
+    // Removed ids, revoked tokens and banned origins keep refusing their owners as long as the
+    // record is readable; after that the meeting itself refuses everyone.
+    for (const jti of await this.store.setMembers(`meeting:${id}:revoked`)) await this.store.expire(`token:revoked:${jti}`, retainMs);
+    for (const key of [`meeting:${id}`, `meeting:${id}:participants`, `meeting:${id}:removed`, `meeting:${id}:revoked`, `meeting:${id}:banned-origins`]) {
+      await this.store.expire(key, retainMs);
+    }
     await this.store.setRemove('meetings:live', id);
   }
 
@@ -196,10 +200,15 @@ export class MeetingRepository {
     return (await this.store.setMembers(`meeting:${meetingId}:banned-origins`)).includes(origin);
   }
 
-  /** A token that must no longer be accepted, remembered exactly as long as it would have been valid. */
-  async revokeToken(jti: string, expiresAtMs: number): Promise<void> {
+  /**
+   * A token that must no longer be accepted, remembered as long as it would have been valid, or
+   * until its meeting's record is gone (markEnded), after which the token opens nothing anyway.
+   */
+  async revokeToken(meetingId: string, jti: string, expiresAtMs: number): Promise<void> {
     const ttlMs = expiresAtMs - Date.now();
-    if (ttlMs > 0) await this.store.set(`token:revoked:${jti}`, '1', { ttlMs });
+    if (ttlMs <= 0) return;
+    await this.store.set(`token:revoked:${jti}`, '1', { ttlMs });
+    await this.store.setAdd(`meeting:${meetingId}:revoked`, jti);
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {

@@ -228,7 +228,7 @@ export class SeatService {
       { allowEnded: true },
     );
     if (!record) throw new AppError('participant_not_found', `participant ${participantId} is not in the meeting`);
-    for (const token of record.tokens ?? []) await this.repo.revokeToken(token.jti, token.expiresAt);
+    for (const token of record.tokens ?? []) await this.repo.revokeToken(meetingId, token.jti, token.expiresAt);
     this.logger.info({ meetingId, participantId, by, ban: options.ban === true }, 'participant removed');
     await this.events.publish(meetingId, { event: 'moderation', payload: { action: 'remove', by }, to: participantId });
     await this.#release(record, 'removed');
