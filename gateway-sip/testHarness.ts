@@ -27,6 +27,8 @@ export interface Harness {
   joins: string[];
   /** Media-node calls the gateway made, in order. */
   mediaCalls: Array<{ method: string; args: Record<string, unknown> }>;
+  /** Sends one RTP packet, as the media node's mixer would, to every call's mix port. */
+  mixToCallers(): void;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ended,
     joins,
     mediaCalls,
+    mixToCallers: () => {
+      const packet = Buffer.alloc(172);
+      packet[0] = 0x80;
+      packet[1] = 8;
+      for (const call of gateway.calls.values()) {
+        const port = call.rtp.ports.mixPort;
+        if (port) leg.send(packet, port, '127.0.0.1');
+      }
+    },
     close: async () => {
       await gateway.close();
       await transport.close();
