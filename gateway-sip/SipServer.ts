@@ -5,9 +5,10 @@ import type { Logger } from '../common/logger.ts';
 import { problemWith } from './sipValidate.ts';
 import { badRequestFor, type Flow, type SipTransport } from './SipTransport.ts';
 
-const T1 = 500;
-const T2 = 4000;
-const TIMER_B = 64 * T1;
+/** RFC 3261 §17 timers; T1 may be shortened for tests, the others follow it. */
+export interface SipTimers {
+  t1?: number;
+}
 
 export interface ServerTransaction {
   request: SipMessage;
@@ -52,11 +53,14 @@ export class SipServer {
   readonly transport: SipTransport;
   private readonly handler: SipHandler;
   private readonly logger: Logger;
-  constructor(
-    transport: SipTransport,
-    handler: SipHandler,
-    logger: Logger,
-  ) {
+  readonly #t1: number;
+  readonly #t2: number;
+  /** Timer B (and F, and how long answered transactions are remembered): 64*T1. */
+  readonly #timerB: number;
+  constructor(transport: SipTransport, handler: SipHandler, logger: Logger, timers: SipTimers = {}) {
+    this.#t1 = timers.t1 ?? 500;
+    this.#t2 = 8 * this.#t1;
+    this.#timerB = 64 * this.#t1;
     this.transport = transport;
     this.handler = handler;
     this.logger = logger;
@@ -92,11 +96,11 @@ export class SipServer {
       this.#client.set(key, entry);
       this.transport.send(message, flow);
       if (flow.protocol === 'UDP') {
-        let interval = T1;
+        let interval = this.#t1;
         const again = () => {
           if (this.#client.get(key) !== entry) return;
           this.transport.send(message, flow);
-          interval = message.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, T2);
+          interval = message.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, this.#t2);
           entry.retransmit = setTimeout(again, interval);
         };
         entry.retransmit = setTimeout(again, interval);
@@ -165,7 +169,7 @@ export class SipServer {
         if (status >= 200) {
           tx.done = true;
           // Keep answering retransmissions for a while, then forget the transaction.
-          setTimeout(() => this.#server.delete(key), TIMER_B).unref();
+          setTimeout(() => this.#server.delete(key), this.#timerB).unref();
         }
         this.transport.send(response, flow);
         return response;
@@ -230,7 +234,7 @@ export class SipServer {
     setTimeout(() => {
       this.#acks.delete(key);
       this.#ackFlow.delete(key);
-    }, TIMER_B).unref();
+    }, this.#timerB).unref();
   }
 
   #startTimerB(key: string, entry: ClientTx): void {
@@ -238,7 +242,7 @@ export class SipServer {
     entry.timeout = setTimeout(() => {
       this.#finishClient(key);
       entry.resolve({ status: 408, reason: 'Request Timeout', headers: {} });
-    }, TIMER_B);
+    }, this.#timerB);
   }
 
   #finishClient(key: string): void {

@@ -16,6 +16,8 @@ export interface HarnessOptions {
   allowedIps?: string;
   digestUsers?: string;
   gateway?: Partial<GatewayOptions>;
+  /** SIP timer T1 (Timer B is 64 of it). */
+  t1?: number;
 }
 
 export interface Harness {
@@ -106,7 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   const transport = new SipTransport();
   await transport.listen(port, '127.0.0.1');
-  gateway.attach(new SipServer(transport, gateway, logger));
+  gateway.attach(new SipServer(transport, gateway, logger, { t1: options.t1 }));
   return {
     port,
     gateway,
