@@ -4,6 +4,7 @@ import { detach } from '../common/detach.ts';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { Call } from './Call.ts';
+import { ALLOW } from './DialIn.ts';
 import type { DialPolicy } from './DialPolicy.ts';
 import type { Dialogs } from './Dialogs.ts';
 import { RtpSession } from './RtpSession.ts';
@@ -30,7 +31,6 @@ export interface DialOutOptions {
   dialTimeoutMs: number;
 }
 
-const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
 
 /**
  * Calls a telephone for a meeting (RFC 3261 as a UAC): the destination passes the dial policy,

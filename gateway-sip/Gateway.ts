@@ -1,22 +1,18 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+
 import type { SipMessage } from 'sip';
 import type { EventBus } from '../common/bus/EventBus.ts';
 import { detach } from '../common/detach.ts';
-import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { MeetingEvent } from '../common/protocol.ts';
 import type { MeetingServices } from '../meeting/services.ts';
-import { Call, tagOf } from './Call.ts';
+import { type Call, tagOf } from './Call.ts';
+import { ALLOW, DialIn, refuse } from './DialIn.ts';
 import { DialOut } from './DialOut.ts';
 import { DialPolicy } from './DialPolicy.ts';
 import { Dialogs } from './Dialogs.ts';
-import { Ivr } from './Ivr.ts';
 import { MeetingLeg } from './MeetingLeg.ts';
-import { PinGuard } from './PinGuard.ts';
-import { RtpSession } from './RtpSession.ts';
 import { buildSdp, negotiate, parseAudio } from './sdp.ts';
 import type { ServerTransaction, SipHandler, SipServer } from './SipServer.ts';
-import { checkUri } from './sipValidate.ts';
 import type { Flow } from './SipTransport.ts';
 import type { TrunkAuth } from './TrunkAuth.ts';
 
@@ -43,20 +39,17 @@ export interface GatewayOptions {
   dialTimeoutMs: number;
 }
 
-export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
-const PIN = /^\d{6,12}$/;
 /** How long closing waits for the phones to answer our BYEs. */
 const CLOSE_WAIT_MS = 2000;
 
 /**
- * Turns telephone calls into meeting participants: dial-in by PIN in the request URI or through
- * the IVR, dial-out on a host's request (DialOut), and the end of calls from either side or by
- * silence. Every request passes the trunk policy; in-dialog requests must match their dialog.
+ * Turns telephone calls into meeting participants. This class dispatches: new calls to DialIn
+ * (PIN in the request URI, or the IVR), dial-out to DialOut, in-dialog requests (matched to
+ * their dialog and the trunk policy) here, and ends calls from either side or by silence.
  */
 export class Gateway implements SipHandler {
   readonly calls = new Dialogs();
-  readonly #limiter: RateLimiterMemory;
-  readonly #pins: PinGuard;
+  readonly #dialIn: DialIn;
   readonly #leg: MeetingLeg;
   readonly #dialOut: DialOut;
   #server?: SipServer;
@@ -71,22 +64,17 @@ export class Gateway implements SipHandler {
     this.auth = auth;
     this.options = options;
     this.logger = logger;
-    this.#limiter = new RateLimiterMemory({ points: options.inviteRate, duration: 1 });
-    this.#pins = new PinGuard(options.pinGuesses);
     this.#leg = new MeetingLeg(services, bus, options, logger);
-    this.#dialOut = new DialOut(
-      {
-        server: () => this.#server!,
-        calls: this.calls,
-        address: () => this.#address,
-        join: (call, meetingId) => this.#join(call, meetingId),
-        hangUp: (call, reason) => this.#hangUp(call, reason),
-        forget: (call) => this.#forget(call),
-      },
-      new DialPolicy(options.dialAllowlist, options.dialRate),
-      options,
-      logger,
-    );
+    const host = {
+      server: () => this.#server!,
+      calls: this.calls,
+      address: () => this.#address,
+      join: (call: Call, meetingId: string) => this.#leg.join(call, meetingId, (c, event) => this.#onMeetingEvent(c, event)),
+      hangUp: (call: Call, reason: string) => this.#hangUp(call, reason),
+      forget: (call: Call) => this.#forget(call),
+    };
+    this.#dialIn = new DialIn(host, auth, (pin) => services.repo.meetingIdForPin(pin), options, logger);
+    this.#dialOut = new DialOut(host, new DialPolicy(options.dialAllowlist, options.dialRate), options, logger);
     this.#timer = setInterval(() => this.#checkRtp(), 1000);
     this.#timer.unref();
   }
@@ -110,7 +98,7 @@ export class Gateway implements SipHandler {
       return;
     }
     if (request.method === 'INVITE') {
-      detach(this.logger, 'INVITE', this.#admit(tx));
+      detach(this.logger, 'INVITE', this.#dialIn.admit(tx));
       return;
     }
     const verdict = this.auth.check(request, flow.address);
@@ -190,125 +178,6 @@ export class Gateway implements SipHandler {
     }
   }
 
-  /** A new call: limits, trunk policy, SDP, then the PIN in the request URI or the IVR. */
-  async #admit(tx: ServerTransaction): Promise<void> {
-    const { request, flow } = tx;
-    const callId: string = request.headers['call-id'];
-    if (this.calls.has(callId)) {
-      tx.reply(482, 'Loop Detected');
-      return;
-    }
-    try {
-      await this.#limiter.consume(flow.address);
-    } catch {
-      tx.reply(503, 'Service Unavailable', { headers: { 'retry-after': 5 } });
-      return;
-    }
-    const verdict = this.auth.check(request, flow.address);
-    if (!verdict.ok) {
-      refuse(tx, verdict);
-      return;
-    }
-    const { trunk } = verdict;
-    if (tagOf(request.headers.from) === undefined) {
-      tx.reply(400, 'Bad Request - From tag missing');
-      return;
-    }
-    if (this.calls.size >= this.options.maxCalls || this.calls.count((c) => c.trunk === trunk) >= this.options.maxCallsPerTrunk) {
-      tx.reply(503, 'Service Unavailable', { headers: { 'retry-after': 30 } });
-      return;
-    }
-    const offer = parseAudio(request.content ?? '');
-    if (!offer) {
-      tx.reply(400, 'Bad Request - missing or invalid SDP');
-      return;
-    }
-    const negotiated = negotiate(offer);
-    if (!negotiated) {
-      tx.reply(488, 'Not Acceptable Here');
-      return;
-    }
-    const dialed = checkUri(request.uri)?.user ?? '';
-    let meetingId: string | null = null;
-    if (PIN.test(dialed)) {
-      meetingId = await this.#meetingForPin(trunk, dialed);
-      if (!meetingId) {
-        tx.reply(404, 'Not Found');
-        return;
-      }
-      if (this.calls.count((c) => c.meetingId === meetingId) >= this.options.maxCallsPerMeeting) {
-        tx.reply(486, 'Busy Here');
-        return;
-      }
-    }
-    if (this.calls.has(callId)) {
-      tx.reply(482, 'Loop Detected');
-      return;
-    }
-    tx.reply(100, 'Trying');
-
-    const rtp = new RtpSession(negotiated, this.options.listenIp);
-    const caller = checkUri(request.headers.from.uri)?.user ?? '';
-    const call = new Call(callId, flow, 'in', caller, rtp, {
-      localParty: { ...request.headers.to, params: { ...request.headers.to.params, tag: this.#server!.tag } },
-      remoteParty: request.headers.from,
-      remoteTarget: request.headers.contact?.[0]?.uri ?? request.headers.from.uri,
-      routeSet: request.headers['record-route'] ?? [],
-    });
-    call.trunk = trunk;
-    // Counted from now on, so that concurrent INVITEs cannot pass the limits together.
-    call.meetingId = meetingId ?? undefined;
-    this.calls.add(call);
-    const ports = await rtp.open();
-    rtp.on('dtmf', (digit) => detach(this.logger, 'DTMF digit', this.#digit(call, digit)));
-
-    if (meetingId) {
-      try {
-        await this.#join(call, meetingId);
-      } catch (error) {
-        this.#forget(call);
-        const [status, reason] = sipStatusFor(error);
-        if (status === 404) this.#pins.miss(trunk);
-        this.logger.info({ callId, meetingId, status, err: error }, 'dial-in refused');
-        tx.reply(status, reason);
-        return;
-      }
-    } else {
-      call.state = 'ivr';
-      call.ivr = new Ivr(this.options.ivrTries);
-    }
-    const answer = buildSdp({
-      address: this.#address,
-      port: ports.phonePort,
-      codecs: [{ name: negotiated.codec, payloadType: negotiated.payloadType }],
-      telephoneEvent: negotiated.telephoneEvent,
-      sessionId: String(Date.now()),
-    });
-    const ok = tx.reply(200, 'OK', {
-      headers: {
-        contact: [{ uri: `sip:convene@${this.#address}:${this.options.sipPort}${flow.protocol === 'TCP' ? ';transport=tcp' : ''}` }],
-        'content-type': 'application/sdp',
-        allow: ALLOW,
-        'record-route': request.headers['record-route'],
-      },
-      content: answer,
-    });
-    call.rtp.lastReceivedAt = Date.now();
-    if (flow.protocol === 'UDP') this.#retransmitUntilAck(call, ok);
-    this.logger.info({ callId, meetingId, codec: negotiated.codec, ivr: call.state === 'ivr' }, 'call answered');
-  }
-
-  /**
-   * The meeting behind a PIN, or null: unknown, or the trunk has guessed too often lately (then
-   * a right PIN is refused like a wrong one).
-   */
-  async #meetingForPin(trunk: string, pin: string): Promise<string | null> {
-    if (this.#pins.blocked(trunk)) return null;
-    const meetingId = await this.services.repo.meetingIdForPin(pin);
-    if (!meetingId) this.#pins.miss(trunk);
-    return meetingId;
-  }
-
   #reInvite(tx: ServerTransaction, call: Call): void {
     const content = tx.request.content ?? '';
     if (content.trim() !== '') {
@@ -351,38 +220,7 @@ export class Gateway implements SipHandler {
     // Keying digits by INFO is activity too, though no RTP flows meanwhile.
     call.rtp.lastReceivedAt = Date.now();
     const signal = /Signal\s*=\s*([0-9*#A-D])/i.exec(tx.request.content ?? '')?.[1];
-    if (signal) detach(this.logger, 'DTMF digit', this.#digit(call, signal.toUpperCase()));
-  }
-
-  async #digit(call: Call, digit: string): Promise<void> {
-    if (call.state !== 'ivr' || !call.ivr) return;
-    const pin = call.ivr.push(digit);
-    if (!pin) return;
-    const meetingId = await this.#meetingForPin(call.trunk, pin);
-    if (meetingId && call.state === 'ivr') {
-      if (this.calls.count((c) => c.meetingId === meetingId) >= this.options.maxCallsPerMeeting) {
-        this.logger.info({ callId: call.callId, meetingId }, 'meeting at its phone call limit');
-      } else {
-        try {
-          await this.#join(call, meetingId);
-          return;
-        } catch (error) {
-          this.#pins.miss(call.trunk);
-          this.logger.info({ callId: call.callId, err: error }, 'IVR join refused');
-        }
-      }
-    }
-    if (call.state !== 'ivr') return;
-    if (call.ivr.rejected()) {
-      this.logger.info({ callId: call.callId, tries: call.ivr.tries }, 'wrong PIN; caller may try again');
-      return;
-    }
-    this.logger.info({ callId: call.callId }, 'too many wrong PINs; hanging up');
-    await this.#hangUp(call, 'wrong PIN');
-  }
-
-  #join(call: Call, meetingId: string): Promise<void> {
-    return this.#leg.join(call, meetingId, (c, event) => this.#onMeetingEvent(c, event));
+    if (signal) detach(this.logger, 'DTMF digit', this.#dialIn.digit(call, signal.toUpperCase()));
   }
 
   #onMeetingEvent(call: Call, event: MeetingEvent): void {
@@ -446,48 +284,5 @@ export class Gateway implements SipHandler {
     call.stopRetransmit?.();
     call.rtp.close();
     this.calls.delete(call);
-  }
-
-  #retransmitUntilAck(call: Call, response: SipMessage): void {
-    let interval = 500;
-    let timer: NodeJS.Timeout | undefined;
-    const started = Date.now();
-    const again = () => {
-      if (call.confirmed || call.state === 'ended') return;
-      if (Date.now() - started > 32_000) {
-        detach(this.logger, 'hanging up', this.#hangUp(call, 'no ACK'));
-        return;
-      }
-      this.#server!.transport.send(response, call.flow);
-      interval = Math.min(interval * 2, 4000);
-      timer = setTimeout(again, interval);
-    };
-    timer = setTimeout(again, interval);
-    call.stopRetransmit = () => clearTimeout(timer);
-  }
-}
-
-function refuse(tx: ServerTransaction, verdict: { status: 401 | 403; challenge?: SipMessage['headers'] }): void {
-  if (verdict.status === 401) tx.reply(401, 'Unauthorized', { headers: verdict.challenge });
-  else tx.reply(403, 'Forbidden');
-}
-
-/**
- * The SIP answer for a meeting-side refusal. A meeting that ended answers like one that never
- * was, so that PIN guessing cannot tell them apart.
- */
-function sipStatusFor(error: unknown): [number, string] {
-  if (!(error instanceof AppError)) return [500, 'Server Internal Error'];
-  switch (error.code) {
-    case 'meeting_not_found':
-    case 'meeting_ended':
-      return [404, 'Not Found'];
-    case 'meeting_locked':
-    case 'forbidden':
-      return [403, 'Forbidden'];
-    case 'meeting_full':
-      return [486, 'Busy Here'];
-    default:
-      return [503, 'Service Unavailable'];
   }
 }
