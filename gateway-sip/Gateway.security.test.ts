@@ -198,6 +198,15 @@ describe('dial-out destinations (finding 1, low findings)', () => {
   });
 });
 
+describe('transaction memory', () => {
+  it('answers 503 instead of remembering more than maxTransactions requests at once', async () => {
+    harness = await startHarness({ maxTransactions: 20 });
+    const p = await phone();
+    for (let i = 0; i < 20; i++) expect(status(await p.request(sipRequest(p, 'OPTIONS', { callId: token(), fromTag: token() })))).toBe(200);
+    expect(status(await p.request(sipRequest(p, 'OPTIONS', { callId: token(), fromTag: token() })))).toBe(503);
+  });
+});
+
 describe('in-dialog requests still work for the caller', () => {
   it('takes INFO digits and a re-INVITE from the caller', async () => {
     harness = await startHarness();

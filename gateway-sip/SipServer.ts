@@ -8,6 +8,8 @@ import { badRequestFor, type Flow, type SipTransport } from './SipTransport.ts';
 /** RFC 3261 §17 timers; T1 may be shortened for tests, the others follow it. */
 export interface SipTimers {
   t1?: number;
+  /** Server transactions remembered at once; beyond, new requests get 503 (a flood of fresh branches). */
+  maxTransactions?: number;
 }
 
 export interface ServerTransaction {
@@ -57,8 +59,10 @@ export class SipServer {
   readonly #t2: number;
   /** Timer B (and F, and how long answered transactions are remembered): 64*T1. */
   readonly #timerB: number;
+  readonly #maxTransactions: number;
   constructor(transport: SipTransport, handler: SipHandler, logger: Logger, timers: SipTimers = {}) {
     this.#t1 = timers.t1 ?? 500;
+    this.#maxTransactions = timers.maxTransactions ?? 20_000;
     this.#t2 = 8 * this.#t1;
     this.#timerB = 64 * this.#t1;
     this.transport = transport;
@@ -156,6 +160,10 @@ export class SipServer {
       if (existing.last) this.transport.send(existing.last, flow);
       return;
     }
+    if (this.#server.size >= this.#maxTransactions) {
+      this.transport.send(sip.makeResponse(request, 503, 'Service Unavailable', { headers: { 'retry-after': 5 } }), flow);
+      return;
+    }
     const tx: ServerTx = {
       request,
       flow,
@@ -176,6 +184,10 @@ export class SipServer {
       },
     };
     this.#server.set(key, tx);
+    // Forgotten even if the handler never gives a final answer (it failed midway).
+    setTimeout(() => {
+      if (this.#server.get(key) === tx) this.#server.delete(key);
+    }, 2 * this.#timerB).unref();
     try {
       this.handler.onRequest(tx);
     } catch (error) {

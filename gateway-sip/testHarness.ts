@@ -18,6 +18,7 @@ export interface HarnessOptions {
   gateway?: Partial<GatewayOptions>;
   /** SIP timer T1 (Timer B is 64 of it). */
   t1?: number;
+  maxTransactions?: number;
 }
 
 export interface Harness {
@@ -108,7 +109,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   const transport = new SipTransport();
   await transport.listen(port, '127.0.0.1');
-  gateway.attach(new SipServer(transport, gateway, logger, { t1: options.t1 }));
+  gateway.attach(new SipServer(transport, gateway, logger, { t1: options.t1, maxTransactions: options.maxTransactions }));
   return {
     port,
     gateway,
