@@ -130,7 +130,13 @@ export class DialIn {
     // Counted from now on, so that concurrent INVITEs cannot pass the limits together.
     call.meetingId = meetingId ?? undefined;
     this.host.calls.add(call);
-    const ports = await rtp.open();
+    let ports: { phonePort: number };
+    try {
+      ports = await rtp.open();
+    } catch (error) {
+      this.host.forget(call);
+      throw error;
+    }
     rtp.on('dtmf', (digit) => detach(this.logger, 'DTMF digit', this.digit(call, digit)));
 
     if (meetingId) {

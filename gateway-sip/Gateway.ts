@@ -98,7 +98,12 @@ export class Gateway implements SipHandler {
       return;
     }
     if (request.method === 'INVITE') {
-      detach(this.logger, 'INVITE', this.#dialIn.admit(tx));
+      // A failure midway still gets the caller a final answer rather than silence.
+      const admitted = this.#dialIn.admit(tx).catch((error: unknown) => {
+        if (!tx.done) tx.reply(500, 'Server Internal Error');
+        throw error;
+      });
+      detach(this.logger, 'INVITE', admitted);
       return;
     }
     const verdict = this.auth.check(request, flow.address);

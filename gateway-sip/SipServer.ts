@@ -17,6 +17,8 @@ export interface ServerTransaction {
   flow: Flow;
   /** Sends a response; a final one ends the transaction (retransmissions get it again). */
   reply(status: number, reason: string, extension?: { headers?: Record<string, unknown>; content?: string }): SipMessage;
+  /** Whether a final response has been sent. */
+  readonly done: boolean;
 }
 
 export interface SipHandler {
