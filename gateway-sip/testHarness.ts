@@ -35,14 +35,6 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-async function freeUdpPort(address: string): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const pins = new Map<string, string>([['123456789', 'meetingA'], ['987654321', 'meetingB']]);
   const ended = new Set<string>();
@@ -84,7 +76,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   } as unknown as MeetingServices;
   const bus = { subscribe: async () => async () => undefined, publish: async () => undefined } as unknown as EventBus;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const port = await freeUdpPort('127.0.0.1');
+  // UDP and TCP on one port: a port free for UDP may be taken for TCP, so try a few.
+  let transport = new SipTransport();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await transport.listen(0, '127.0.0.1');
+      break;
+    } catch (error) {
+      await transport.close();
+      if (attempt >= 5) throw error;
+      transport = new SipTransport();
+    }
+  }
+  const { port } = transport;
   const gateway = new Gateway(
     services,
     bus,
@@ -107,8 +111,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     logger,
   );
-  const transport = new SipTransport();
-  await transport.listen(port, '127.0.0.1');
   gateway.attach(new SipServer(transport, gateway, logger, { t1: options.t1, maxTransactions: options.maxTransactions }));
   return {
     port,

@@ -79,11 +79,27 @@ function buildResponse(request: SipMessage, status: number, reason: string, extr
 const REASONS: Record<number, string> = { 200: 'OK', 404: 'Not Found', 486: 'Busy Here', 487: 'Request Terminated', 503: 'Service Unavailable' };
 
 export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUas> {
-  const udp: UdpSocket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-  await new Promise<void>((r, j) => {
-    udp.once('error', j);
-    udp.bind(options.port ?? 0, '127.0.0.1', () => r());
-  });
+  // UDP and TCP share the SIP port; a port free for UDP may be taken for TCP, so try a few.
+  let udp!: UdpSocket;
+  let tcp!: Server;
+  for (let attempt = 0; ; attempt++) {
+    udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    await new Promise<void>((r, j) => {
+      udp.once('error', j);
+      udp.bind(options.port ?? 0, '127.0.0.1', () => r());
+    });
+    tcp = createServer();
+    try {
+      await new Promise<void>((r, j) => {
+        tcp.once('error', j);
+        tcp.listen(udp.address().port, '127.0.0.1', () => r());
+      });
+      break;
+    } catch (error) {
+      udp.close();
+      if (options.port !== undefined || attempt >= 5) throw error;
+    }
+  }
   const port = udp.address().port;
   const rtpSocket: UdpSocket = createSocket('udp4');
   await new Promise<void>((r, j) => {
@@ -91,12 +107,7 @@ export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUa
     rtpSocket.bind(0, '127.0.0.1', () => r());
   });
   const rtpPort = rtpSocket.address().port;
-  const tcp: Server = createServer();
   const connections = new Set<TcpSocket>();
-  await new Promise<void>((r, j) => {
-    tcp.once('error', j);
-    tcp.listen(port, '127.0.0.1', () => r());
-  });
 
   const calls = new Map<string, FakeCall>();
   const received: Received[] = [];
