@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { mediaSource } from '../common/protocol.ts';
 import { displayText } from '../common/text.ts';
+import { dialUriProblem } from '../gateway-sip/sipValidate.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
 export const participantParams = meetingIdParams.extend({ participantId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'is not a participant id') });
@@ -41,7 +42,8 @@ export const meetingView = z.object({
   title: z.string(),
   locked: z.boolean(),
   maxParticipants: z.number(),
-  pin: z.string(),
+  /** The phone PIN: only for hosts (the API key, the host key's token); it admits by phone. */
+  pin: z.string().optional(),
   joinUrl: z.string(),
   requiresPassword: z.boolean(),
   createdAt: z.number(),
@@ -49,7 +51,7 @@ export const meetingView = z.object({
   participantCount: z.number(),
 });
 
-export const createdMeeting = meetingView.extend({ hostKey: z.string(), hostJoinUrl: z.string() });
+export const createdMeeting = meetingView.extend({ pin: z.string(), hostKey: z.string(), hostJoinUrl: z.string() });
 
 const grants = z.object({ publishAudio: z.boolean(), publishVideo: z.boolean(), publishScreen: z.boolean(), moderate: z.boolean() });
 
@@ -86,5 +88,15 @@ export const problem = z.object({
   details: z.unknown().optional(),
 });
 
-export const dialBody = z.object({ uri: z.string().regex(/^sips?:[^\s@]+@[^\s]+$/, 'must be a SIP URI such as sip:+15551234567@carrier.example') }).strict();
+export const dialBody = z
+  .object({
+    uri: z
+      .string()
+      .max(512)
+      .superRefine((uri, ctx) => {
+        const problem = dialUriProblem(uri);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+  })
+  .strict();
 export const dialResponse = z.object({ callId: z.string(), gatewayId: z.string() });

@@ -144,6 +144,18 @@ export const configSchema = z.object({
   /** INVITEs a second from one address before the gateway answers 503. */
   SIP_INVITE_RATE: positiveInt(20),
   SIP_IVR_TRIES: positiveInt(3),
+  /** Calls one trunk (an allowlisted address or a digest user) may hold at once. */
+  SIP_MAX_CALLS_PER_TRUNK: positiveInt(100),
+  /** Phone calls one meeting may hold at once (dial-in and dial-out together). */
+  SIP_MAX_CALLS_PER_MEETING: positiveInt(50),
+  /** Wrong PINs a trunk may send a minute; then its PIN lookups stop for a minute, doubling. */
+  SIP_PIN_GUESSES: positiveInt(10),
+  /** Dial-out destinations: host names, `*.domain`, IPv4 addresses and CIDR blocks, comma-separated; empty: no dial-out. */
+  SIP_DIAL_ALLOWLIST: z.string().default(''),
+  /** Dial-outs one meeting may start a minute. */
+  SIP_DIAL_RATE: positiveInt(10),
+  /** A dial-out still ringing after this long is cancelled. */
+  SIP_DIAL_TIMEOUT_MS: positiveInt(60_000),
   /** Join requests a minute from one client address. */
   JOIN_RATE_LIMIT: positiveInt(120),
   /** Believe X-Forwarded-For only from the proxies in front of us: `false`, a hop count, or their addresses/CIDRs. */

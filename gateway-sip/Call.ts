@@ -16,7 +16,13 @@ export class Call {
   localCseq = Math.floor(Math.random() * 10_000);
   /** The headers our in-dialog requests carry: From is our side, To is the phone's. */
   dialog: { localParty: SipMessage['headers'][string]; remoteParty: SipMessage['headers'][string]; remoteTarget: string; routeSet: unknown[] };
+  /** Who the call came through: `ip:<address>` or `user:<digest user>`; `dial-out` for ours. */
+  trunk = 'dial-out';
   stopRetransmit?: () => void;
+  /** Dial-out: our INVITE, whether it has rung (a provisional came), whether we gave up on it. */
+  invite?: SipMessage;
+  ringing = false;
+  cancelled = false;
   unsubscribe?: () => Promise<void>;
 
   readonly callId: string;
@@ -39,6 +45,12 @@ export class Call {
     this.rtp = rtp;
     this.dialog = dialog;
   }
+}
+
+/** The tag of a From or To value, if it has one. */
+export function tagOf(party: unknown): string | undefined {
+  const tag = (party as { params?: Record<string, unknown> } | undefined)?.params?.tag;
+  return typeof tag === 'string' ? tag : undefined;
 }
 
 /** What a meeting shows of a phone number: its last digits only. */

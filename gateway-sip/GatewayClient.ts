@@ -1,4 +1,4 @@
-import { AppError } from '../common/errors.ts';
+import { AppError, type ErrorCode, errorCodes } from '../common/errors.ts';
 import { NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext } from '../common/role.ts';
 import { INTERNAL_KEY_HEADER, internalKeyFrom } from '../common/internalKey.ts';
@@ -24,7 +24,11 @@ export class GatewayClient {
       signal: AbortSignal.timeout(this.ctx.config.REQUEST_TIMEOUT_MS),
     });
     const body = (await res.json().catch(() => ({}))) as { callId?: string; code?: string; detail?: string };
-    if (!res.ok || !body.callId) throw new AppError(res.status < 500 ? 'bad_request' : 'unavailable', body.detail ?? 'the gateway refused to dial');
+    if (!res.ok || !body.callId) {
+      // The gateway's own refusal (bad URI, destination not allowed, rate) passes through as it is.
+      const code: ErrorCode = body.code && Object.hasOwn(errorCodes, body.code) ? (body.code as ErrorCode) : res.status < 500 ? 'bad_request' : 'unavailable';
+      throw new AppError(code, body.detail ?? 'the gateway refused to dial');
+    }
     return { callId: body.callId, gatewayId: gateway.id };
   }
 }

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { BlockList, isIPv4 } from 'node:net';
 import opus from '@discordjs/opus';
 
 const { OpusEncoder } = opus;
@@ -13,6 +14,18 @@ import type { Negotiated } from './sdp.ts';
 export const OPUS_PT = 100;
 export const AUDIO_LEVEL_EXT_ID = 1;
 
+/** How long after the SDP named a private address the first packet's source may be latched. */
+export const LATCH_WINDOW_MS = 5000;
+
+// Addresses a phone behind NAT puts in its SDP although nobody can reach them from here.
+const PRIVATE = new BlockList();
+PRIVATE.addSubnet('10.0.0.0', 8);
+PRIVATE.addSubnet('172.16.0.0', 12);
+PRIVATE.addSubnet('192.168.0.0', 16);
+PRIVATE.addSubnet('100.64.0.0', 10);
+PRIVATE.addSubnet('169.254.0.0', 16);
+PRIVATE.addAddress('0.0.0.0');
+
 export interface RtpSessionEvents {
   dtmf: [string];
 }
@@ -22,12 +35,22 @@ export interface RtpSessionEvents {
  * caller's G.711 is decoded, resampled to 48 kHz and encoded to Opus for the media node, where
  * it is an ordinary producer; the mixer's mix-minus for the caller arrives on a second port and
  * is relayed to the phone from the first, so the phone sees one peer. DTMF is picked out.
+ *
+ * Media is taken only from where the SDP said the phone sends: its address and port, or, when
+ * that address is private (the phone is behind NAT), from the first source seen in the first
+ * seconds, latched once and never moved. A stranger who sends RTP to our port is ignored: it
+ * neither reaches the meeting nor diverts the meeting's audio to itself. The mix port likewise
+ * takes packets only from the media node's mixer.
  */
 export class RtpSession extends EventEmitter<RtpSessionEvents> {
   readonly #phone = dgram.createSocket('udp4');
   readonly #mix = dgram.createSocket('udp4');
-  #remote: { address: string; port: number };
+  #remote: { address: string; port: number } = { address: '0.0.0.0', port: 9 };
+  /** Whether the remote is settled: named by a public SDP address, or latched. */
+  #fixed = false;
+  #latchUntil = 0;
   #toMedia?: { ip: string; port: number };
+  #mixFrom?: { address?: string; port: number };
   readonly #ssrc = (Math.random() * 0xffffffff) >>> 0;
   #seq = Math.floor(Math.random() * 65535);
   #timestamp = (Math.random() * 0xffffffff) >>> 0;
@@ -46,11 +69,13 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     super();
     this.negotiated = negotiated;
     this.listenIp = listenIp;
-    this.#remote = { ...negotiated.remote };
+    this.updateRemote(negotiated.remote);
+    // An ICMP error for an earlier send surfaces as a socket error: nothing to do but go on.
+    for (const socket of [this.#phone, this.#mix]) socket.on('error', () => undefined);
     this.#phone.on('message', (packet, rinfo) => this.#fromPhone(packet, rinfo));
-    this.#mix.on('message', (packet) => {
-      this.#phone.send(packet, this.#remote.port, this.#remote.address);
-      this.packetsOut++;
+    this.#mix.on('message', (packet, rinfo) => {
+      if (!this.#fromMixer(rinfo)) return;
+      if (this.#toPhone(packet)) this.packetsOut++;
     });
   }
 
@@ -74,14 +99,25 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     return this.#ports;
   }
 
-  /** From now on the caller's voice goes to the media node's plain transport. */
-  connectMedia(target: { ip: string; port: number }): void {
+  /**
+   * From now on the caller's voice goes to the media node's plain transport, and the mix-minus
+   * is taken only from `mixFrom` (the node's mixer socket; its address latched on first use).
+   */
+  connectMedia(target: { ip: string; port: number }, mixFrom?: { port: number }): void {
     this.#toMedia = target;
+    this.#mixFrom = mixFrom ? { port: mixFrom.port } : undefined;
   }
 
-  /** A re-INVITE may move the phone's media. */
+  /** The SDP (first offer or answer, or an authenticated re-INVITE) says where the phone is. */
   updateRemote(remote: { address: string; port: number }): void {
     this.#remote = { ...remote };
+    this.#fixed = !isIPv4(remote.address) || !PRIVATE.check(remote.address, 'ipv4');
+    this.#latchUntil = Date.now() + LATCH_WINDOW_MS;
+  }
+
+  /** Where the phone's media goes now. */
+  get remote(): { address: string; port: number } {
+    return { ...this.#remote };
   }
 
   close(): void {
@@ -96,11 +132,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   #fromPhone(packet: Buffer, rinfo: dgram.RemoteInfo): void {
     const rtp = parseRtp(packet);
-    if (!rtp) return;
+    if (!rtp || !this.#fromRemote(rinfo)) return;
     this.lastReceivedAt = Date.now();
     this.packetsIn++;
-    // Symmetric RTP: answer where the phone really sends from (NAT).
-    this.#remote = { address: rinfo.address, port: rinfo.port };
     const { negotiated } = this;
     if (negotiated.telephoneEvent !== undefined && rtp.payloadType === negotiated.telephoneEvent) {
       const event = parseTelephoneEvent(rtp.payload);
@@ -136,6 +170,34 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     });
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + 960) >>> 0;
-    this.#phone.send(out, this.#toMedia.port, this.#toMedia.ip);
+    this.#phone.send(out, this.#toMedia.port, this.#toMedia.ip, ignore);
   }
+
+  #fromRemote(rinfo: dgram.RemoteInfo): boolean {
+    if (rinfo.address === this.#remote.address && rinfo.port === this.#remote.port) return true;
+    if (this.#fixed || Date.now() > this.#latchUntil) return false;
+    // Symmetric RTP behind NAT: answer where the phone really sends from, once.
+    this.#remote = { address: rinfo.address, port: rinfo.port };
+    this.#fixed = true;
+    return true;
+  }
+
+  #fromMixer(rinfo: dgram.RemoteInfo): boolean {
+    const from = this.#mixFrom;
+    if (!from || rinfo.port !== from.port) return false;
+    from.address ??= rinfo.address;
+    return rinfo.address === from.address;
+  }
+
+  #toPhone(packet: Buffer): boolean {
+    const { address, port } = this.#remote;
+    // 0.0.0.0 is a phone on hold (and a send to it would reach this very host).
+    if (address === '0.0.0.0' || port < 1 || port > 65535) return false;
+    this.#phone.send(packet, port, address, ignore);
+    return true;
+  }
+}
+
+function ignore(): void {
+  // A lost datagram is RTP's normal; the socket's error listener covers the rest.
 }

@@ -2,17 +2,23 @@ import { randomBytes } from 'node:crypto';
 import * as sip from 'sip';
 import type { SipMessage } from 'sip';
 import type { Logger } from '../common/logger.ts';
+import { problemWith } from './sipValidate.ts';
 import { badRequestFor, type Flow, type SipTransport } from './SipTransport.ts';
 
-const T1 = 500;
-const T2 = 4000;
-const TIMER_B = 64 * T1;
+/** RFC 3261 §17 timers; T1 may be shortened for tests, the others follow it. */
+export interface SipTimers {
+  t1?: number;
+  /** Server transactions remembered at once; beyond, new requests get 503 (a flood of fresh branches). */
+  maxTransactions?: number;
+}
 
 export interface ServerTransaction {
   request: SipMessage;
   flow: Flow;
   /** Sends a response; a final one ends the transaction (retransmissions get it again). */
   reply(status: number, reason: string, extension?: { headers?: Record<string, unknown>; content?: string }): SipMessage;
+  /** Whether a final response has been sent. */
+  readonly done: boolean;
 }
 
 export interface SipHandler {
@@ -26,6 +32,15 @@ interface ServerTx extends ServerTransaction {
   done: boolean;
 }
 
+interface ClientTx {
+  request: SipMessage;
+  flow: Flow;
+  resolve: (m: SipMessage) => void;
+  onProvisional?: (m: SipMessage) => void;
+  retransmit?: NodeJS.Timeout;
+  timeout?: NodeJS.Timeout;
+}
+
 /**
  * The transaction layer of RFC 3261 that a gateway needs: absorbs retransmitted requests and
  * repeats the last response, retransmits its own requests over UDP until answered, and answers
@@ -33,21 +48,41 @@ interface ServerTx extends ServerTransaction {
  */
 export class SipServer {
   readonly #server = new Map<string, ServerTx>();
-  readonly #client = new Map<string, { resolve: (m: SipMessage) => void; onProvisional?: (m: SipMessage) => void; retransmit?: NodeJS.Timeout; timeout?: NodeJS.Timeout }>();
+  /** Our requests awaiting a final answer, by branch and method (a CANCEL shares its INVITE's branch). */
+  readonly #client = new Map<string, ClientTx>();
+  /** ACKs of non-2xx answers to our INVITEs, sent again if the answer is (RFC 3261 §17.1.1.2, Timer D). */
+  readonly #acks = new Map<string, SipMessage>();
   readonly tag = randomBytes(4).toString('hex');
 
   readonly transport: SipTransport;
   private readonly handler: SipHandler;
   private readonly logger: Logger;
-  constructor(
-    transport: SipTransport,
-    handler: SipHandler,
-    logger: Logger,
-  ) {
+  readonly #t1: number;
+  readonly #t2: number;
+  /** Timer B (and F, and how long answered transactions are remembered): 64*T1. */
+  readonly #timerB: number;
+  readonly #maxTransactions: number;
+  constructor(transport: SipTransport, handler: SipHandler, logger: Logger, timers: SipTimers = {}) {
+    this.#t1 = timers.t1 ?? 500;
+    this.#maxTransactions = timers.maxTransactions ?? 20_000;
+    this.#t2 = 8 * this.#t1;
+    this.#timerB = 64 * this.#t1;
     this.transport = transport;
     this.handler = handler;
     this.logger = logger;
-    transport.on('message', (message, flow) => (message.method ? this.#onRequest(message, flow) : this.#onResponse(message)));
+    transport.on('message', (message, flow) => {
+      const problem = problemWith(message);
+      if (problem) {
+        this.logger.info({ from: `${flow.address}:${flow.port}`, problem }, 'unusable SIP message');
+        if (message.method && message.method !== 'ACK') this.#answerBad(message, flow, problem);
+        return;
+      }
+      if (message.method) this.#onRequest(message, flow);
+      else this.#onResponse(message);
+    });
+    transport.on('sendFailed', (error, flow) => {
+      this.logger.info({ to: `${flow.address}:${flow.port}`, err: error }, 'SIP message not sent');
+    });
     transport.on('malformed', (raw, flow) => {
       const answer = badRequestFor(raw, 'Bad Request');
       this.logger.info({ from: `${flow.address}:${flow.port}`, answered: answer !== null }, 'malformed SIP message');
@@ -55,31 +90,55 @@ export class SipServer {
     });
   }
 
-  /** Sends a request and resolves with its final response (a synthetic 408 on timeout). */
+  /**
+   * Sends a request and resolves with its final response (a synthetic 408 on timeout). For an
+   * INVITE a provisional answer stops both retransmission and Timer B: ringing may last (the
+   * caller of this decides when to give up, with `cancel`); a non-2xx final answer is ACKed here.
+   */
   request(message: SipMessage, flow: Flow, onProvisional?: (m: SipMessage) => void): Promise<SipMessage> {
-    const branch = message.headers.via[0].params.branch as string;
+    const key = clientKey(message.headers.via[0].params.branch, message.method ?? '');
     return new Promise((resolve) => {
-      const entry: { resolve: (m: SipMessage) => void; onProvisional?: (m: SipMessage) => void; retransmit?: NodeJS.Timeout; timeout?: NodeJS.Timeout } = {
-        resolve,
-        onProvisional,
-      };
-      this.#client.set(branch, entry);
+      const entry: ClientTx = { request: message, flow, resolve, onProvisional };
+      this.#client.set(key, entry);
       this.transport.send(message, flow);
       if (flow.protocol === 'UDP') {
-        let interval = T1;
+        let interval = this.#t1;
         const again = () => {
-          if (!this.#client.has(branch)) return;
+          if (this.#client.get(key) !== entry) return;
           this.transport.send(message, flow);
-          interval = message.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, T2);
+          interval = message.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, this.#t2);
           entry.retransmit = setTimeout(again, interval);
         };
         entry.retransmit = setTimeout(again, interval);
       }
-      entry.timeout = setTimeout(() => {
-        this.#finishClient(branch);
-        resolve({ status: 408, reason: 'Request Timeout', headers: {} });
-      }, TIMER_B);
+      this.#startTimerB(key, entry);
     });
+  }
+
+  /**
+   * CANCELs one of our INVITEs that has rung (RFC 3261 §9.1). The INVITE's transaction goes on:
+   * its final answer (487, or a 200 that crossed the CANCEL) still arrives through `request`,
+   * and if none comes within 64*T1 it ends with a 408.
+   */
+  async cancel(invite: SipMessage, flow: Flow): Promise<SipMessage> {
+    const key = clientKey(invite.headers.via[0].params.branch, 'INVITE');
+    const entry = this.#client.get(key);
+    if (entry) this.#startTimerB(key, entry);
+    const cancel: SipMessage = {
+      method: 'CANCEL',
+      uri: invite.uri,
+      version: '2.0',
+      headers: {
+        via: [invite.headers.via[0]],
+        from: invite.headers.from,
+        to: invite.headers.to,
+        'call-id': invite.headers['call-id'],
+        cseq: { seq: invite.headers.cseq.seq, method: 'CANCEL' },
+        'max-forwards': 70,
+        ...(invite.headers.route ? { route: invite.headers.route } : {}),
+      },
+    };
+    return this.request(cancel, flow);
   }
 
   /** A fresh Via for a request this gateway sends. */
@@ -103,6 +162,10 @@ export class SipServer {
       if (existing.last) this.transport.send(existing.last, flow);
       return;
     }
+    if (this.#server.size >= this.#maxTransactions) {
+      this.transport.send(sip.makeResponse(request, 503, 'Service Unavailable', { headers: { 'retry-after': 5 } }), flow);
+      return;
+    }
     const tx: ServerTx = {
       request,
       flow,
@@ -116,13 +179,17 @@ export class SipServer {
         if (status >= 200) {
           tx.done = true;
           // Keep answering retransmissions for a while, then forget the transaction.
-          setTimeout(() => this.#server.delete(key), TIMER_B).unref();
+          setTimeout(() => this.#server.delete(key), this.#timerB).unref();
         }
         this.transport.send(response, flow);
         return response;
       },
     };
     this.#server.set(key, tx);
+    // Forgotten even if the handler never gives a final answer (it failed midway).
+    setTimeout(() => {
+      if (this.#server.get(key) === tx) this.#server.delete(key);
+    }, 2 * this.#timerB).unref();
     try {
       this.handler.onRequest(tx);
     } catch (error) {
@@ -133,23 +200,86 @@ export class SipServer {
 
   #onResponse(response: SipMessage): void {
     const branch = String(response.headers.via?.[0]?.params?.branch ?? '');
-    const entry = this.#client.get(branch);
-    if (!entry) return;
-    if ((response.status ?? 0) < 200) {
-      entry.onProvisional?.(response);
-      // A provisional answer stops the retransmissions; the final answer may take a while.
-      clearTimeout(entry.retransmit);
+    const method = String(response.headers.cseq?.method ?? '');
+    const key = clientKey(branch, method);
+    const status = response.status ?? 0;
+    const entry = this.#client.get(key);
+    if (!entry) {
+      // A retransmitted non-2xx answer to an INVITE we have ACKed: ACK it again.
+      const ack = this.#acks.get(key);
+      if (ack && status >= 300) this.transport.send(ack, this.#ackFlow.get(key)!);
       return;
     }
-    this.#finishClient(branch);
+    if (status < 200) {
+      entry.onProvisional?.(response);
+      // A provisional answer stops the retransmissions; for an INVITE it stops Timer B too
+      // (RFC 3261 §17.1.1.2): the callee is ringing, and may ring for a while.
+      clearTimeout(entry.retransmit);
+      if (method === 'INVITE') clearTimeout(entry.timeout);
+      return;
+    }
+    if (method === 'INVITE' && status >= 300) this.#ackFailure(key, entry, response);
+    this.#finishClient(key);
     entry.resolve(response);
   }
 
-  #finishClient(branch: string): void {
-    const entry = this.#client.get(branch);
+  readonly #ackFlow = new Map<string, Flow>();
+
+  /** The ACK of a non-2xx answer belongs to the INVITE's transaction (RFC 3261 §17.1.1.3). */
+  #ackFailure(key: string, entry: ClientTx, response: SipMessage): void {
+    const invite = entry.request;
+    const ack: SipMessage = {
+      method: 'ACK',
+      uri: invite.uri,
+      version: '2.0',
+      headers: {
+        via: [invite.headers.via[0]],
+        from: invite.headers.from,
+        to: response.headers.to,
+        'call-id': invite.headers['call-id'],
+        cseq: { seq: invite.headers.cseq.seq, method: 'ACK' },
+        'max-forwards': 70,
+        ...(invite.headers.route ? { route: invite.headers.route } : {}),
+      },
+    };
+    this.transport.send(ack, entry.flow);
+    this.#acks.set(key, ack);
+    this.#ackFlow.set(key, entry.flow);
+    setTimeout(() => {
+      this.#acks.delete(key);
+      this.#ackFlow.delete(key);
+    }, this.#timerB).unref();
+  }
+
+  #startTimerB(key: string, entry: ClientTx): void {
+    clearTimeout(entry.timeout);
+    entry.timeout = setTimeout(() => {
+      this.#finishClient(key);
+      entry.resolve({ status: 408, reason: 'Request Timeout', headers: {} });
+    }, this.#timerB);
+  }
+
+  #finishClient(key: string): void {
+    const entry = this.#client.get(key);
     if (!entry) return;
     clearTimeout(entry.retransmit);
     clearTimeout(entry.timeout);
-    this.#client.delete(branch);
+    this.#client.delete(key);
   }
+
+  /** A 400 for a request that parsed but carries something unusable; only the safe headers are copied. */
+  #answerBad(request: SipMessage, flow: Flow, problem: string): void {
+    const h = request.headers;
+    const response: SipMessage = {
+      status: 400,
+      reason: `Bad Request - ${problem}`,
+      version: '2.0',
+      headers: { via: h.via, from: h.from, to: h.to, 'call-id': h['call-id'], cseq: h.cseq },
+    };
+    this.transport.send(response, flow);
+  }
+}
+
+function clientKey(branch: unknown, method: string): string {
+  return `${String(branch)}:${method}`;
 }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import * as sip from 'sip';
 import type { SipMessage } from 'sip';
+import { validPort } from './sipValidate.ts';
 
 /** Where a message came from, and how to answer: the same UDP address or TCP connection. */
 export interface Flow {
@@ -16,6 +17,8 @@ export interface SipTransportEvents {
   message: [SipMessage, Flow];
   /** Text that is not a SIP message the parser understands. */
   malformed: [string, Flow];
+  /** A message that could not be sent: unwritable, or no usable destination. */
+  sendFailed: [Error, Flow];
 }
 
 const MAX_DATAGRAM = 65_000;
@@ -29,6 +32,9 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
 
   async listen(port: number, address: string): Promise<void> {
     const udp = dgram.createSocket('udp4');
+    // A send to a name that does not resolve, or refused by the kernel, is reported here; the
+    // socket stays usable, and without a listener it would take the process down.
+    udp.on('error', (error) => this.emit('sendFailed', error, { protocol: 'UDP', address: '', port: 0 }));
     udp.on('message', (data, rinfo) => {
       if (data.length > MAX_DATAGRAM) return;
       this.#receive(data.toString('binary'), { protocol: 'UDP', address: rinfo.address, port: rinfo.port });
@@ -71,31 +77,55 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, address, () => resolve());
+      tcp.listen(udp.address().port, address, () => resolve());
     });
     this.#tcp = tcp;
   }
 
-  send(message: SipMessage, flow: Flow): void {
-    const text = sip.stringify(message);
-    if (flow.protocol === 'TCP') {
-      if (flow.socket && !flow.socket.destroyed) {
-        flow.socket.write(text, 'binary');
-        return;
-      }
-      const socket = net.connect(flow.port, flow.address, () => socket.write(text, 'binary'));
-      socket.on('error', () => undefined);
-      socket.setTimeout(32_000, () => socket.destroy());
-      flow.socket = socket;
-      return;
+  /** Sends a message; false when it could not be (bad destination, unprintable message). */
+  send(message: SipMessage, flow: Flow): boolean {
+    let text: string;
+    try {
+      text = sip.stringify(message);
+    } catch (error) {
+      this.emit('sendFailed', error as Error, flow);
+      return false;
     }
-    this.#udp?.send(Buffer.from(text, 'binary'), flow.port, flow.address);
+    return this.sendRaw(text, flow);
   }
 
   /** For answers built as text, when the parser could not make sense of the request. */
-  sendRaw(text: string, flow: Flow): void {
-    if (flow.protocol === 'TCP') flow.socket?.write(text, 'binary');
-    else this.#udp?.send(Buffer.from(text, 'binary'), flow.port, flow.address);
+  sendRaw(text: string, flow: Flow): boolean {
+    if (!validPort(flow.port) || !flow.address) {
+      this.emit('sendFailed', new Error(`no usable destination ${flow.address}:${flow.port}`), flow);
+      return false;
+    }
+    try {
+      if (flow.protocol === 'TCP') {
+        if (flow.socket && !flow.socket.destroyed) {
+          flow.socket.write(text, 'binary');
+          return true;
+        }
+        const socket = net.connect(flow.port, flow.address, () => socket.write(text, 'binary'));
+        socket.on('error', (error) => this.emit('sendFailed', error, flow));
+        socket.setTimeout(32_000, () => socket.destroy());
+        flow.socket = socket;
+        return true;
+      }
+      if (!this.#udp) return false;
+      this.#udp.send(Buffer.from(text, 'binary'), flow.port, flow.address, (error) => {
+        if (error) this.emit('sendFailed', error, flow);
+      });
+      return true;
+    } catch (error) {
+      this.emit('sendFailed', error as Error, flow);
+      return false;
+    }
+  }
+
+  /** The port both sockets listen on (useful after listening on port 0). */
+  get port(): number {
+    return this.#udp?.address().port ?? 0;
   }
 
   async close(): Promise<void> {

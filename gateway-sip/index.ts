@@ -27,6 +27,12 @@ export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
       maxCalls: config.SIP_MAX_CALLS,
       inviteRate: config.SIP_INVITE_RATE,
       ivrTries: config.SIP_IVR_TRIES,
+      maxCallsPerTrunk: config.SIP_MAX_CALLS_PER_TRUNK,
+      maxCallsPerMeeting: config.SIP_MAX_CALLS_PER_MEETING,
+      pinGuesses: config.SIP_PIN_GUESSES,
+      dialAllowlist: config.SIP_DIAL_ALLOWLIST,
+      dialRate: config.SIP_DIAL_RATE,
+      dialTimeoutMs: config.SIP_DIAL_TIMEOUT_MS,
     },
     logger,
   );

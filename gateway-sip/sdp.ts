@@ -1,4 +1,6 @@
+import net from 'node:net';
 import * as sdpLib from 'sip/sdp.js';
+import { validPort } from './sipValidate.ts';
 
 export type PhoneCodec = 'PCMU' | 'PCMA' | 'opus';
 
@@ -27,17 +29,25 @@ export function parseAudio(text: string): AudioOffer | null {
   } catch {
     return null;
   }
-  const audio = sdp.m?.find((m) => m.media === 'audio' && m.port > 0);
+  if (!Array.isArray(sdp.m)) return null;
+  const audio = sdp.m.find((m) => m?.media === 'audio' && m.port !== 0);
   const address = audio?.c?.address ?? sdp.c?.address;
-  if (!audio || !address) return null;
+  // Where our RTP will go: a real port, and an IPv4 address (the gateway's RTP is IPv4).
+  if (!audio || !validPort(audio.port) || typeof address !== 'string' || !net.isIPv4(address)) return null;
+  // Multicast and broadcast would spray a call's audio; 0.0.0.0 is hold (RFC 2543) and is kept.
+  const first = Number(address.split('.')[0]);
+  if (first >= 224) return null;
+  if (!Array.isArray(audio.fmt) || !Array.isArray(audio.a ?? [])) return null;
   const rtpmap = new Map<number, string>();
   for (const a of audio.a ?? []) {
+    if (typeof a !== 'string') continue;
     const m = /^rtpmap:(\d+) ([^/]+)\/(\d+)/i.exec(a);
     if (m) rtpmap.set(Number(m[1]), `${m[2]}/${m[3]}`.toLowerCase());
   }
   const codecs: AudioOffer['codecs'] = [];
   let telephoneEvent: number | undefined;
   for (const pt of audio.fmt) {
+    if (!Number.isInteger(pt) || pt < 0 || pt > 127) continue;
     const name = rtpmap.get(pt);
     if (name?.startsWith('telephone-event/8000')) telephoneEvent = pt;
     else if (name === 'pcmu/8000' || (!name && STATIC[pt] === 'PCMU')) codecs.push({ name: 'PCMU', payloadType: pt });

@@ -344,17 +344,28 @@ export class MediaNode {
   /**
    * A telephone leg: a plain transport where the gateway sends the caller's voice (as Opus, an
    * ordinary producer once produced), and a mix-minus of everyone else sent to `sendTo` in the
-   * caller's codec. The participant must be registered first.
+   * caller's codec. The participant must be registered first. With `peer` (the gateway's RTP
+   * socket) the transport is connected to it and takes RTP from nowhere else; without it,
+   * comedia latches the first sender, which a stranger could be. `mixFrom` is where the
+   * mix-minus comes from, so that the gateway can take it from nowhere else.
    */
   async createPhoneLeg({
     meetingId,
     participantId,
     codec,
     sendTo,
-  }: Who & { codec: OutputCodec; sendTo: { ip: string; port: number } }): Promise<{ transportId: string; ip: string; port: number; payloadType: number }> {
+    peer,
+  }: Who & { codec: OutputCodec; sendTo: { ip: string; port: number }; peer?: { ip: string; port: number } }): Promise<{
+    transportId: string;
+    ip: string;
+    port: number;
+    payloadType: number;
+    mixFrom: { port: number };
+  }> {
     const room = this.#room(meetingId);
     const media = room.participant(participantId);
-    const { id: transportId, ip, port } = await this.createPlainTransport({ meetingId, participantId, comedia: true });
+    const { id: transportId, ip, port } = await this.createPlainTransport({ meetingId, participantId, comedia: peer === undefined });
+    if (peer) await this.connectPlainTransport({ meetingId, participantId, transportId, ip: peer.ip, port: peer.port });
     let mix = room.mix;
     if (!mix) {
       mix = new MeetingMix(room, this.#audioMixer(), this.options.listenIp);
@@ -363,7 +374,7 @@ export class MediaNode {
     }
     const payloadType = codec === 'PCMU' ? 0 : codec === 'PCMA' ? 8 : 111;
     await mix.addOutput({ participantId: media.participantId, codec, payloadType, ssrc: (Math.random() * 0xffffffff) >>> 0, dest: sendTo });
-    return { transportId, ip, port, payloadType };
+    return { transportId, ip, port, payloadType, mixFrom: { port: await this.#audioMixer().port() } };
   }
 
   #audioMixer(): AudioMixer {

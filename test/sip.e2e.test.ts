@@ -12,7 +12,9 @@ import { buildInvite, flood, freeMediaPort, runSipp, sendRawSip } from './sip/si
 import { startTestBot, type TestBot } from './support/bots.ts';
 import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 
-const SIP_PORT = 5070;
+// Several checkouts share a machine: SIP_E2E_PORT_OFFSET moves every fixed port of this file.
+const OFFSET = Number(process.env.SIP_E2E_PORT_OFFSET ?? 0);
+const SIP_PORT = 5070 + OFFSET;
 
 /** An INVITE from 127.0.0.2, a trunk address that is not on the allowlist; the first final answer. */
 async function fromElsewhere(message: string): Promise<string | null> {
@@ -42,16 +44,17 @@ describe('telephone participants through the SIP gateway', () => {
 
   beforeAll(async () => {
     server = await startServer({
-      port: 3301,
+      port: 3301 + OFFSET,
       env: {
         MEDIA_WORKERS: '1',
-        MEDIA_PORT_BASE: '46800',
-        MEDIA_RTC_MIN_PORT: '46810',
-        MEDIA_RTC_MAX_PORT: '46990',
+        MEDIA_PORT_BASE: String(46800 + OFFSET),
+        MEDIA_RTC_MIN_PORT: String(46810 + OFFSET),
+        MEDIA_RTC_MAX_PORT: String(46990 + OFFSET),
         SIP_PORT: String(SIP_PORT),
         SIP_RTP_TIMEOUT_MS: '3000',
         SIP_ALLOWED_IPS: '127.0.0.1',
         SIP_DIGEST_USERS: 'trunk:trunk-secret',
+        SIP_DIAL_ALLOWLIST: '127.0.0.1',
       },
     });
   });
@@ -247,5 +250,37 @@ describe('telephone participants through the SIP gateway', () => {
       await phone.close();
       await bot.stop();
     }
+  });
+
+  it('checks dial-out URIs at the API: no port means 5060, a bad port is a 400, a host off the allowlist a 403', async () => {
+    const meeting = await createMeeting(server.url);
+    const host = { 'x-api-key': 'dev-api-key' };
+    // The README's own example has no port: the gateway dials 5060 and keeps running.
+    const noPort = await api(server.url, 'POST', `/v1/meetings/${meeting.id}/dial`, { uri: 'sip:+15550100@127.0.0.1' }, host);
+    expect(noPort.status).toBe(202);
+    const badPort = await fetch(`${server.url}/v1/meetings/${meeting.id}/dial`, {
+      method: 'POST',
+      headers: { ...host, 'content-type': 'application/json' },
+      body: JSON.stringify({ uri: 'sip:+15550100@127.0.0.1:99999' }),
+    });
+    expect(badPort.status).toBe(400);
+    expect(badPort.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(((await badPort.json()) as { code: string }).code).toBe('validation_failed');
+    const offList = await api<{ code: string }>(server.url, 'POST', `/v1/meetings/${meeting.id}/dial`, { uri: 'sip:+15550100@198.18.0.1' }, host);
+    expect(offList.status).toBe(403);
+    // The INVITE's retransmissions have run: the process is still serving.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(server.process.exitCode).toBeNull();
+    expect((await fetch(`${server.url}/healthz`)).ok).toBe(true);
+  });
+
+  it('shows the phone PIN to hosts only: the public meeting view has none', async () => {
+    const meeting = await createMeeting(server.url, { password: 'secret-words' });
+    const anyone = await api<Record<string, unknown>>(server.url, 'GET', `/v1/meetings/${meeting.id}`);
+    expect(anyone.status).toBe(200);
+    expect(anyone.body.requiresPassword).toBe(true);
+    expect(anyone.body).not.toHaveProperty('pin');
+    const host = await api<Record<string, unknown>>(server.url, 'GET', `/v1/meetings/${meeting.id}`, undefined, { 'x-api-key': 'dev-api-key' });
+    expect(host.body.pin).toBe(meeting.pin);
   });
 });

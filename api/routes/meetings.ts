@@ -39,8 +39,26 @@ export function meetingRoutes(
 
   r.get(
     '/v1/meetings/:meetingId',
-    { schema: { tags: ['meetings'], summary: 'Get a meeting (public fields)', params: meetingIdParams, response: { 200: meetingView, ...errors } } },
-    async (request) => meetings.view(await meetings.get(request.params.meetingId, { allowEnded: true })),
+    {
+      schema: {
+        tags: ['meetings'],
+        summary: 'Get a meeting: public fields, and the phone PIN for hosts',
+        security: [{}, { apiKey: [] }, { bearer: [] }],
+        params: meetingIdParams,
+        response: { 200: meetingView, ...errors },
+      },
+    },
+    async (request) => {
+      const view = await meetings.view(await meetings.get(request.params.meetingId, { allowEnded: true }));
+      // The PIN admits a phone without the password: whoever knows only the id must not get it.
+      const isHost = await auth.requireHost(request, request.params.meetingId).then(
+        () => true,
+        () => false,
+      );
+      if (isHost) return view;
+      const { pin: _pin, ...publicView } = view;
+      return publicView;
+    },
   );
 
   r.patch(

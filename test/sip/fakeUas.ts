@@ -15,6 +15,10 @@ export interface FakeUasOptions {
   inviteStatus?: (invite: SipMessage) => number;
   /** Payload type of the SDP answer's codec (default the first of 8/0 the offer lists). */
   answerPayloadType?: number;
+  /** Ring (100, 180) and give no final answer until a CANCEL comes. */
+  ringOnly?: boolean;
+  /** What a CANCEL of a ringing INVITE gets: 487 to the INVITE (default), or a 200 that crosses it. */
+  onCancel?: 'terminate' | 'answer';
 }
 
 export interface FakeCall {
@@ -72,14 +76,30 @@ function buildResponse(request: SipMessage, status: number, reason: string, extr
   return lines.join('\r\n');
 }
 
-const REASONS: Record<number, string> = { 200: 'OK', 404: 'Not Found', 486: 'Busy Here', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 200: 'OK', 404: 'Not Found', 486: 'Busy Here', 487: 'Request Terminated', 503: 'Service Unavailable' };
 
 export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUas> {
-  const udp: UdpSocket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-  await new Promise<void>((r, j) => {
-    udp.once('error', j);
-    udp.bind(options.port ?? 0, '127.0.0.1', () => r());
-  });
+  // UDP and TCP share the SIP port; a port free for UDP may be taken for TCP, so try a few.
+  let udp!: UdpSocket;
+  let tcp!: Server;
+  for (let attempt = 0; ; attempt++) {
+    udp = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    await new Promise<void>((r, j) => {
+      udp.once('error', j);
+      udp.bind(options.port ?? 0, '127.0.0.1', () => r());
+    });
+    tcp = createServer();
+    try {
+      await new Promise<void>((r, j) => {
+        tcp.once('error', j);
+        tcp.listen(udp.address().port, '127.0.0.1', () => r());
+      });
+      break;
+    } catch (error) {
+      udp.close();
+      if (options.port !== undefined || attempt >= 5) throw error;
+    }
+  }
   const port = udp.address().port;
   const rtpSocket: UdpSocket = createSocket('udp4');
   await new Promise<void>((r, j) => {
@@ -87,12 +107,7 @@ export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUa
     rtpSocket.bind(0, '127.0.0.1', () => r());
   });
   const rtpPort = rtpSocket.address().port;
-  const tcp: Server = createServer();
   const connections = new Set<TcpSocket>();
-  await new Promise<void>((r, j) => {
-    tcp.once('error', j);
-    tcp.listen(port, '127.0.0.1', () => r());
-  });
 
   const calls = new Map<string, FakeCall>();
   const received: Received[] = [];
@@ -104,6 +119,29 @@ export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUa
   rtpSocket.on('message', (payload, rinfo) => {
     rtp.push({ time: Date.now() / 1000, srcAddr: rinfo.address, dstAddr: '127.0.0.1', srcPort: rinfo.port, dstPort: rtpPort, payload });
   });
+
+  /** The 200 to an INVITE, with an SDP answer on rtpPort. */
+  const answer = (message: SipMessage, newCall: FakeCall, offer: ReturnType<typeof sdpAudio>, transport: 'udp' | 'tcp', reply: (text: string) => void) => {
+  const pt = options.answerPayloadType ?? offer?.payloadTypes.find((p) => p === 8 || p === 0) ?? 8;
+  const sdp = [
+    'v=0',
+    `o=fake 1 1 IN IP4 127.0.0.1`,
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${rtpPort} RTP/AVP ${pt} 101`,
+    `a=rtpmap:${pt} ${pt === 0 ? 'PCMU' : 'PCMA'}/8000`,
+    'a=rtpmap:101 telephone-event/8000',
+    'a=fmtp:101 0-16',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+  reply(
+    buildResponse(message, 200, 'OK', [`Contact: <sip:fake@127.0.0.1:${port};transport=${transport}>`, 'Content-Type: application/sdp'], sdp, newCall.localTag),
+  );
+  };
+
+  const ringing = new Map<string, () => void>();
 
   const handle = (message: SipMessage, transport: 'udp' | 'tcp', reply: (text: string) => void) => {
     const entry = { transport, message, at: Date.now() };
@@ -141,23 +179,12 @@ export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUa
           reply(buildResponse(message, status, REASONS[status] ?? 'Error', [], '', newCall.localTag));
           return;
         }
-        const pt = options.answerPayloadType ?? offer?.payloadTypes.find((p) => p === 8 || p === 0) ?? 8;
-        const sdp = [
-          'v=0',
-          `o=fake 1 1 IN IP4 127.0.0.1`,
-          's=-',
-          'c=IN IP4 127.0.0.1',
-          't=0 0',
-          `m=audio ${rtpPort} RTP/AVP ${pt} 101`,
-          `a=rtpmap:${pt} ${pt === 0 ? 'PCMU' : 'PCMA'}/8000`,
-          'a=rtpmap:101 telephone-event/8000',
-          'a=fmtp:101 0-16',
-          'a=sendrecv',
-          '',
-        ].join('\r\n');
-        reply(
-          buildResponse(message, 200, 'OK', [`Contact: <sip:fake@127.0.0.1:${port};transport=${transport}>`, 'Content-Type: application/sdp'], sdp, newCall.localTag),
-        );
+        if (options.ringOnly) {
+          reply(buildResponse(message, 180, 'Ringing', [], '', newCall.localTag));
+          ringing.set(callId, () => answer(message, newCall, offer, transport, reply));
+          return;
+        }
+        answer(message, newCall, offer, transport, reply);
         return;
       }
       case 'ACK':
@@ -173,7 +200,18 @@ export async function startFakeUas(options: FakeUasOptions = {}): Promise<FakeUa
         if (call) call.ended = true;
         reply(buildResponse(message, call ? 200 : 481, call ? 'OK' : 'Call/Transaction Does Not Exist'));
         return;
-      case 'CANCEL':
+      case 'CANCEL': {
+        reply(buildResponse(message, 200, 'OK'));
+        const ring = ringing.get(callId);
+        if (!ring || !call) return;
+        ringing.delete(callId);
+        if (options.onCancel === 'answer') ring();
+        else {
+          call.ended = true;
+          call.reply(buildResponse(call.invite, 487, 'Request Terminated', [], '', call.localTag));
+        }
+        return;
+      }
       case 'OPTIONS':
         reply(buildResponse(message, 200, 'OK'));
         return;

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { header, parseSipMessage, randomToken, SipStreamFramer, tagOf } from './sipMessage.ts';
 
 export const SIPP = process.env.SIPP_PATH ?? 'sipp';
+/** The gateway's SIP port in the end-to-end tests; SIP_E2E_PORT_OFFSET moves it (shared machines). */
+export const DEFAULT_SIP_PORT = 5070 + Number(process.env.SIP_E2E_PORT_OFFSET ?? 0);
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 /** The pcaps that come with Debian's sip-tester (g711a.pcap, dtmf_2833_<digit|pound|star>.pcap). */
 export const SIPP_PCAP_DIR = '/usr/share/sip-tester';
@@ -45,7 +47,7 @@ export function sippAvailable(): boolean {
 export interface SippOptions {
   /** A scenario of test/sip/scenarios by name, or a path to any scenario file. */
   scenario: ScenarioName | string;
-  /** host:port of the SIP peer (default 127.0.0.1:5070). */
+  /** host:port of the SIP peer (default 127.0.0.1:5070, moved by SIP_E2E_PORT_OFFSET). */
   target?: string;
   /** u1: UDP, one socket per call; t1: TCP, one connection per call. */
   transport?: 'u1' | 't1';
@@ -114,7 +116,7 @@ export function sippArgs(options: SippOptions, scenarioFile: string): string[] {
   const timeoutS = Math.max(1, Math.ceil((options.timeoutMs ?? 30_000) / 1000));
   const args = [
     '-sf', scenarioFile,
-    options.target ?? '127.0.0.1:5070',
+    options.target ?? `127.0.0.1:${DEFAULT_SIP_PORT}`,
     '-t', options.transport ?? 'u1',
     '-i', '127.0.0.1',
     '-mi', '127.0.0.1',
@@ -312,7 +314,7 @@ function fill(message: string, localPort: number, host: string): string {
 /** Sends one raw message to the gateway and resolves with the first response's text, or null. */
 export async function sendRawSip(options: RawSipOptions): Promise<string | null> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 5070;
+  const port = options.port ?? DEFAULT_SIP_PORT;
   const timeoutMs = options.timeoutMs ?? 2000;
   const wanted = (text: string) => {
     const m = parseSipMessage(text);
@@ -386,7 +388,7 @@ export interface InviteOptions {
 /** A well-formed INVITE (CRLF line ends) to start from in malformed-message tests. */
 export function buildInvite(o: InviteOptions = {}): string {
   const host = o.host ?? '127.0.0.1';
-  const port = o.port ?? 5070;
+  const port = o.port ?? DEFAULT_SIP_PORT;
   const local = o.localPort ?? '{{localPort}}';
   const transport = o.transport ?? 'UDP';
   const user = o.user ?? 'conference';
@@ -479,7 +481,7 @@ interface FloodCall {
  */
 export async function flood(options: FloodOptions): Promise<FloodResult> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 5070;
+  const port = options.port ?? DEFAULT_SIP_PORT;
   const hangUp = options.hangUp ?? true;
   // Hundreds of responses can arrive at once: a big receive buffer (capped by net.core.rmem_max).
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });

@@ -15,6 +15,13 @@ export interface RunningServer {
 /** Starts the real entry point as a child process and waits until /healthz answers. */
 export async function startServer(options: { port: number; roles?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunningServer> {
   const { port } = options;
+  // A server left behind on this port (another checkout's test) would answer our health checks
+  // and the test would silently run against someone else's code.
+  const stale = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+    () => true,
+    () => false,
+  );
+  if (stale) throw new Error(`port ${port} already has a server; stop it or move this test's ports`);
   const child = spawn(process.execPath, ['main.ts', '--role', options.roles ?? 'all'], {
     cwd: ROOT,
     env: {
