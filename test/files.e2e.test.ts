@@ -383,16 +383,18 @@ describe('conversions stop at their deadline', () => {
       most = Math.max(most, sofficeProcesses(tmp).length);
     }, 100);
     try {
-      // A failed attempt is retried after a second: done is final twice, a retry's length apart.
-      const allDone = async () => {
-        for (const id of ids) await fileWhen(server.url, meeting.id, id, token, (f) => f.status === 'failed' || f.status === 'ready', 60_000);
-      };
-      await allDone();
-      await new Promise((r) => setTimeout(r, 3000));
-      await allDone();
-      // Every attempt has ended: nothing of LibreOffice may be left running.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(sofficeProcesses(tmp)).toEqual([]);
+      for (const id of ids) await fileWhen(server.url, meeting.id, id, token, (f) => f.status === 'failed' || f.status === 'ready', 60_000);
+      // A failed attempt is retried a second later, so the queue is done once no LibreOffice has
+      // run for three seconds. A LibreOffice that outlived its deadline (the finding: 16 s past
+      // it) keeps this from ever holding within the wait.
+      let quietSince = Date.now();
+      await waitFor(
+        () => {
+          if (sofficeProcesses(tmp).length > 0) quietSince = Date.now();
+          return Date.now() - quietSince >= 3000;
+        },
+        { timeoutMs: 12_000, intervalMs: 100, what: 'every LibreOffice of the timed-out conversions to be gone' },
+      );
     } finally {
       clearInterval(sampler);
     }
