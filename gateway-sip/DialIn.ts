@@ -3,6 +3,7 @@ import type { SipMessage } from 'sip';
 import { detach } from '../common/detach.ts';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import type { CallHost } from './CallHost.ts';
 import { Call, tagOf } from './Call.ts';
 import type { Dialogs } from './Dialogs.ts';
 import { Ivr } from './Ivr.ts';
@@ -12,16 +13,6 @@ import { buildSdp, negotiate, parseAudio } from './sdp.ts';
 import type { ServerTransaction, SipServer } from './SipServer.ts';
 import { checkUri } from './sipValidate.ts';
 import type { TrunkAuth } from './TrunkAuth.ts';
-
-/** What DialIn needs of the gateway that owns the calls. */
-export interface DialInHost {
-  server(): SipServer;
-  calls: Dialogs;
-  address(): string;
-  join(call: Call, meetingId: string): Promise<void>;
-  hangUp(call: Call, reason: string): Promise<void>;
-  forget(call: Call): void;
-}
 
 export interface DialInOptions {
   listenIp: string;
@@ -45,13 +36,13 @@ const PIN = /^\d{6,12}$/;
 export class DialIn {
   readonly #limiter: RateLimiterMemory;
   readonly #pins: PinGuard;
-  private readonly host: DialInHost;
+  private readonly host: CallHost;
   private readonly auth: TrunkAuth;
   private readonly pinLookup: (pin: string) => Promise<string | null>;
   private readonly options: DialInOptions;
   private readonly logger: Logger;
 
-  constructor(host: DialInHost, auth: TrunkAuth, pinLookup: (pin: string) => Promise<string | null>, options: DialInOptions, logger: Logger) {
+  constructor(host: CallHost, auth: TrunkAuth, pinLookup: (pin: string) => Promise<string | null>, options: DialInOptions, logger: Logger) {
     this.host = host;
     this.auth = auth;
     this.pinLookup = pinLookup;

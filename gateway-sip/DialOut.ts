@@ -3,6 +3,7 @@ import type { SipMessage } from 'sip';
 import { detach } from '../common/detach.ts';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import type { CallHost } from './CallHost.ts';
 import { Call } from './Call.ts';
 import { ALLOW } from './DialIn.ts';
 import type { DialPolicy } from './DialPolicy.ts';
@@ -12,16 +13,6 @@ import { buildSdp, negotiate, type PhoneCodec, parseAudio } from './sdp.ts';
 import type { SipServer } from './SipServer.ts';
 import { checkUri } from './sipValidate.ts';
 import type { Flow } from './SipTransport.ts';
-
-/** What DialOut needs of the gateway that owns the calls. */
-export interface DialOutHost {
-  server(): SipServer;
-  calls: Dialogs;
-  address(): string;
-  join(call: Call, meetingId: string): Promise<void>;
-  hangUp(call: Call, reason: string): Promise<void>;
-  forget(call: Call): void;
-}
 
 export interface DialOutOptions {
   listenIp: string;
@@ -38,12 +29,12 @@ export interface DialOutOptions {
  * callee joins the meeting; a 2xx that comes after we gave up is ACKed and ended with BYE.
  */
 export class DialOut {
-  private readonly host: DialOutHost;
+  private readonly host: CallHost;
   private readonly policy: DialPolicy;
   private readonly options: DialOutOptions;
   private readonly logger: Logger;
 
-  constructor(host: DialOutHost, policy: DialPolicy, options: DialOutOptions, logger: Logger) {
+  constructor(host: CallHost, policy: DialPolicy, options: DialOutOptions, logger: Logger) {
     this.host = host;
     this.policy = policy;
     this.options = options;

@@ -1,0 +1,13 @@
+import type { Call } from './Call.ts';
+import type { Dialogs } from './Dialogs.ts';
+import type { SipServer } from './SipServer.ts';
+
+/** What dial-in and dial-out need of the gateway that owns the calls. */
+export interface CallHost {
+  server(): SipServer;
+  calls: Dialogs;
+  address(): string;
+  join(call: Call, meetingId: string): Promise<void>;
+  hangUp(call: Call, reason: string): Promise<void>;
+  forget(call: Call): void;
+}
