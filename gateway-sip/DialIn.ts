@@ -5,12 +5,11 @@ import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CallHost } from './CallHost.ts';
 import { Call, tagOf } from './Call.ts';
-import type { Dialogs } from './Dialogs.ts';
 import { Ivr } from './Ivr.ts';
 import { PinGuard } from './PinGuard.ts';
 import { RtpSession } from './RtpSession.ts';
 import { buildSdp, negotiate, parseAudio } from './sdp.ts';
-import type { ServerTransaction, SipServer } from './SipServer.ts';
+import type { ServerTransaction } from './SipServer.ts';
 import { checkUri } from './sipValidate.ts';
 import type { TrunkAuth } from './TrunkAuth.ts';
 

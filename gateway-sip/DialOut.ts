@@ -7,10 +7,8 @@ import type { CallHost } from './CallHost.ts';
 import { Call } from './Call.ts';
 import { ALLOW } from './DialIn.ts';
 import type { DialPolicy } from './DialPolicy.ts';
-import type { Dialogs } from './Dialogs.ts';
 import { RtpSession } from './RtpSession.ts';
 import { buildSdp, negotiate, type PhoneCodec, parseAudio } from './sdp.ts';
-import type { SipServer } from './SipServer.ts';
 import { checkUri } from './sipValidate.ts';
 import type { Flow } from './SipTransport.ts';
 
