@@ -27,6 +27,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { internalKeyFrom } from '../common/internalKey.ts';
+import { RedisStateStore } from '../common/state/RedisStateStore.ts';
+import { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { type RunningServer, startServer } from '../test/support/server.ts';
 import { type BotsReply, DELAY_BUCKET_US, type ReceiverRequest, type ReceiverSnapshot, type SendStream, type SenderRequest } from './rtp-bots.ts';
 import { machine, revision, writeSection } from './report.ts';
@@ -251,6 +253,44 @@ interface MediaProcess {
   receivePorts: number[];
   listeners: number;
   consumers: number;
+  /** Where the bench records its meeting and seats, as the meeting tier would. */
+  seats: BenchSeats;
+}
+
+/**
+ * Media nodes close media whose meeting or seat the store does not know (reconciliation after
+ * lost state), so the bench writes the records that the meeting tier writes on a real join.
+ */
+class BenchSeats {
+  readonly #repo: MeetingRepository;
+  readonly #redis: Redis;
+
+  constructor(prefix: string) {
+    this.#redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    this.#repo = new MeetingRepository(new RedisStateStore(this.#redis, prefix));
+  }
+
+  async meeting(id: string): Promise<void> {
+    const now = Date.now();
+    await this.#repo.createMeeting({ id, title: id, pin: randomBytes(5).readUInt32BE(0).toString().padStart(9, '0'), hostKey: randomUUID(), settings: { maxParticipants: 10_000, locked: false }, createdAt: now });
+  }
+
+  async seat(meetingId: string, participantId: string): Promise<void> {
+    await this.#repo.putParticipant({
+      id: participantId,
+      meetingId,
+      name: participantId,
+      role: 'guest',
+      grants: { publishAudio: true, publishVideo: false, publishScreen: false, moderate: false },
+      kind: 'bot',
+      connection: 'connected',
+      joinedAt: Date.now(),
+    });
+  }
+
+  close(): void {
+    this.#redis.disconnect();
+  }
 }
 
 const OPUS = { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] };
@@ -259,6 +299,7 @@ async function addSpeakers(media: MediaProcess, count: number, ssrcBase: number)
   const streams: SendStream[] = [];
   for (let i = 0; i < count; i++) {
     const participantId = `speaker-${i}`;
+    await media.seats.seat(media.meetingId, participantId);
     await media.api.call('registerParticipant', { meetingId: media.meetingId, participantId, rtpCapabilities: media.rtpCapabilities });
     const transport = await media.api.call<{ id: string; ip: string; port: number }>('createPlainTransport', { meetingId: media.meetingId, participantId, comedia: true });
     // RTP goes to 127.0.0.1 only, whatever a media process might announce.
@@ -283,6 +324,7 @@ async function addListener(media: MediaProcess, node: number, consumers: Consume
   const n = media.listeners++;
   const participantId = `listener-${n}`;
   const { meetingId, api } = media;
+  await media.seats.seat(meetingId, participantId);
   await api.call('registerParticipant', { meetingId, participantId, rtpCapabilities: media.rtpCapabilities });
   const transport = await api.call<{ id: string }>('createPlainTransport', { meetingId, participantId, comedia: false });
   await api.call('connectPlainTransport', { meetingId, participantId, transportId: transport.id, ip: '127.0.0.1', port: media.receivePorts[n % media.receivePorts.length] });
@@ -565,6 +607,7 @@ async function runCase(processes: 1 | 2, shared: { prefix: string; secret: strin
   const medias: MediaProcess[] = [];
   const servers: RunningServer[] = [];
   const bots: Bots[] = [];
+  const seats = new BenchSeats(shared.prefix);
   try {
     for (const spec of specs) await assertPortFree(spec.port);
     const started = await Promise.allSettled(
@@ -615,6 +658,7 @@ async function runCase(processes: 1 | 2, shared: { prefix: string; secret: strin
     for (const [n, spec] of specs.entries()) {
       const api = new MediaApi(servers[n]!.url, key);
       const meetingId = `capacity-${spec.id}-${randomBytes(4).toString('hex')}`;
+      await seats.meeting(meetingId);
       const { rtpCapabilities } = await api.call<{ rtpCapabilities: unknown }>('getRouterRtpCapabilities', { meetingId });
       const media: MediaProcess = {
         spec,
@@ -627,6 +671,7 @@ async function runCase(processes: 1 | 2, shared: { prefix: string; secret: strin
         receivePorts: listening[n]!.ports,
         listeners: 0,
         consumers: 0,
+        seats,
       };
       for (let i = 0; i < PRODUCERS_PER_PROCESS; i++) media.producerIndex.push(streams.length + i);
       streams.push(...(await addSpeakers(media, PRODUCERS_PER_PROCESS, 0x10000 * (n + 1))));
@@ -688,6 +733,7 @@ async function runCase(processes: 1 | 2, shared: { prefix: string; secret: strin
   } finally {
     await Promise.allSettled(bots.map((b) => b.stop()));
     await Promise.allSettled(medias.map((m) => m.api.call('closeMeeting', { meetingId: m.meetingId })));
+    seats.close();
     const workerPids = servers.flatMap((server) => (server.process.pid ? childPids(server.process.pid) : []));
     await Promise.allSettled(servers.map((server) => server.stop('SIGINT')));
     // A worker outlives its Node.js parent for a moment; do not start the next case beside it.
