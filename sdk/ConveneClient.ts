@@ -283,9 +283,16 @@ export class ConveneClient extends Emitter<ClientEvents> {
   /** Subscribes to one remote producer; a no-op if already subscribed. */
   async subscribe(producerId: string): Promise<void> {
     if (this.#consuming.has(producerId)) return this.#consuming.get(producerId);
-    const work = this.#consume(producerId).catch((error: unknown) => {
+    const work = this.#consume(producerId).catch(async (error: unknown) => {
       this.#consuming.delete(producerId);
       if (error instanceof ConveneError && error.code === 'not_found') return; // closed meanwhile
+      // We hold that consumer already (an earlier consume whose answer was cut off): make sure it runs.
+      const held = this.remoteTracks.get(producerId);
+      if (error instanceof ConveneError && error.code === 'already_consuming' && held && (error.details as { consumerId?: string } | undefined)?.consumerId === held.consumerId) {
+        this.#consuming.set(producerId, Promise.resolve());
+        await this.request('resumeConsumer', { consumerId: held.consumerId }).catch(() => undefined);
+        return;
+      }
       this.emit('error', error as Error);
     });
     this.#consuming.set(producerId, work);
@@ -513,6 +520,9 @@ export class ConveneClient extends Emitter<ClientEvents> {
     } else {
       // Producers closed while we were away must go; new ones were subscribed on joining.
       for (const [producerId] of this.remoteTracks) if (!this.#remoteProducers.has(producerId)) this.#dropProducer(producerId);
+      // A consume whose resume was cut off by the outage left its consumer paused on the
+      // server; resuming is idempotent, so ask again for every consumer we hold.
+      await Promise.all([...this.remoteTracks.values()].map((remote) => this.request('resumeConsumer', { consumerId: remote.consumerId }).catch(() => undefined)));
     }
     this.emit('reconnected', { rebuilt: rebuild });
   }
