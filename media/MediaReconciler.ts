@@ -46,8 +46,9 @@ export class MediaReconciler {
         await this.node.closeMeeting({ meetingId });
         continue;
       }
+      const seated = await this.repo.seatedIds(meetingId);
       for (const participantId of participantIds) {
-        if (await this.repo.getParticipant(meetingId, participantId)) continue;
+        if (seated.has(participantId)) continue;
         const key = `${meetingId}/${participantId}`;
         if (!this.#suspects.has(key)) {
           suspects.add(key);

@@ -138,6 +138,11 @@ export class MeetingRepository {
     return this.store.hashLength(`meeting:${meetingId}:participants`);
   }
 
+  /** Who holds a seat, in one read: what reconciliation walks every few seconds. */
+  async seatedIds(meetingId: string): Promise<Set<string>> {
+    return new Set(Object.keys(await this.store.hashGetAll(`meeting:${meetingId}:participants`)));
+  }
+
   async listParticipants(meetingId: string): Promise<ParticipantRecord[]> {
     const all = await this.store.hashGetAll(`meeting:${meetingId}:participants`);
     return Object.values(all)

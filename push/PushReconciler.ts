@@ -52,16 +52,17 @@ export class PushReconciler {
         if (sockets.length === 0) continue;
         this.logger.warn({ meetingId, sockets: sockets.length }, 'meeting is gone from the store; telling its clients');
         const payload: ServerEvents['meetingEnded'] = { reason: 'state_lost' };
-        this.io.local.in(meetingRoom(meetingId)).emit('meetingEnded', payload);
         const room = this.io.local.in(meetingRoom(meetingId));
+        room.emit('meetingEnded', payload);
         setTimeout(() => room.disconnectSockets(true), 100);
         continue;
       }
+      const seated = await this.repo.seatedIds(meetingId);
       for (const socket of sockets) {
         const { claims, joined } = socket.data as SocketData;
         if (!joined) continue;
         const key = socket.id;
-        if (await this.repo.getParticipant(meetingId, claims.sub)) {
+        if (seated.has(claims.sub)) {
           this.#told.delete(key);
           continue;
         }
