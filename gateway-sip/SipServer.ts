@@ -124,21 +124,7 @@ export class SipServer {
     const key = clientKey(invite.headers.via[0].params.branch, 'INVITE');
     const entry = this.#client.get(key);
     if (entry) this.#startTimerB(key, entry);
-    const cancel: SipMessage = {
-      method: 'CANCEL',
-      uri: invite.uri,
-      version: '2.0',
-      headers: {
-        via: [invite.headers.via[0]],
-        from: invite.headers.from,
-        to: invite.headers.to,
-        'call-id': invite.headers['call-id'],
-        cseq: { seq: invite.headers.cseq.seq, method: 'CANCEL' },
-        'max-forwards': 70,
-        ...(invite.headers.route ? { route: invite.headers.route } : {}),
-      },
-    };
-    return this.request(cancel, flow);
+    return this.request(sameTransaction(invite, 'CANCEL', invite.headers.to), flow);
   }
 
   /** A fresh Via for a request this gateway sends. */
@@ -227,21 +213,7 @@ export class SipServer {
 
   /** The ACK of a non-2xx answer belongs to the INVITE's transaction (RFC 3261 §17.1.1.3). */
   #ackFailure(key: string, entry: ClientTx, response: SipMessage): void {
-    const invite = entry.request;
-    const ack: SipMessage = {
-      method: 'ACK',
-      uri: invite.uri,
-      version: '2.0',
-      headers: {
-        via: [invite.headers.via[0]],
-        from: invite.headers.from,
-        to: response.headers.to,
-        'call-id': invite.headers['call-id'],
-        cseq: { seq: invite.headers.cseq.seq, method: 'ACK' },
-        'max-forwards': 70,
-        ...(invite.headers.route ? { route: invite.headers.route } : {}),
-      },
-    };
+    const ack = sameTransaction(entry.request, 'ACK', response.headers.to);
     this.transport.send(ack, entry.flow);
     this.#acks.set(key, ack);
     this.#ackFlow.set(key, entry.flow);
@@ -282,4 +254,25 @@ export class SipServer {
 
 function clientKey(branch: unknown, method: string): string {
   return `${String(branch)}:${method}`;
+}
+
+/**
+ * A CANCEL, or the ACK of a non-2xx answer: both belong to the INVITE's own transaction, so they
+ * reuse its Via (branch), Call-ID, CSeq number and route (RFC 3261 §9.1, §17.1.1.3).
+ */
+function sameTransaction(invite: SipMessage, method: 'CANCEL' | 'ACK', to: SipMessage['headers']['to']): SipMessage {
+  return {
+    method,
+    uri: invite.uri,
+    version: '2.0',
+    headers: {
+      via: [invite.headers.via[0]],
+      from: invite.headers.from,
+      to,
+      'call-id': invite.headers['call-id'],
+      cseq: { seq: invite.headers.cseq.seq, method },
+      'max-forwards': 70,
+      ...(invite.headers.route ? { route: invite.headers.route } : {}),
+    },
+  };
 }
