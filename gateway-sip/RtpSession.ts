@@ -63,9 +63,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   readonly negotiated: Negotiated;
   private readonly listenIp: string;
-  constructor(
-    negotiated: Negotiated,
-    listenIp: string) {
+  constructor(negotiated: Negotiated, listenIp: string) {
     super();
     this.negotiated = negotiated;
     this.listenIp = listenIp;
@@ -86,10 +84,17 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   #ports = { phonePort: 0, mixPort: 0 };
 
   async open(): Promise<{ phonePort: number; mixPort: number }> {
-    await Promise.all([
-      new Promise<void>((resolve) => this.#phone.bind(0, this.listenIp, () => resolve())),
-      new Promise<void>((resolve) => this.#mix.bind(0, this.listenIp, () => resolve())),
-    ]);
+    // A failed bind reports only through 'error' (swallowed above): reject, or the call would
+    // wait for its ports forever.
+    const bind = (socket: dgram.Socket) =>
+      new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, this.listenIp, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    await Promise.all([bind(this.#phone), bind(this.#mix)]);
     this.#ports = { phonePort: this.#phone.address().port, mixPort: this.#mix.address().port };
     return this.#ports;
   }
