@@ -181,7 +181,8 @@ export class ConfigError extends Error {
   readonly problem: string;
   constructor(
     variable: string,
-    problem: string) {
+    problem: string,
+  ) {
     super(`invalid configuration: ${variable} ${problem}`);
     this.variable = variable;
     this.problem = problem;

@@ -7,7 +7,8 @@ export class ConversionError extends Error {
   readonly permanent: boolean;
   constructor(
     message: string,
-    permanent: boolean) {
+    permanent: boolean,
+  ) {
     super(message);
     this.permanent = permanent;
     this.name = 'ConversionError';

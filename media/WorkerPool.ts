@@ -50,7 +50,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   private readonly logger: Logger;
   constructor(
     options: WorkerPoolOptions,
-    logger: Logger) {
+    logger: Logger,
+  ) {
     super();
     this.options = options;
     this.logger = logger;

@@ -24,7 +24,8 @@ export class ConveneError extends Error {
   constructor(
     code: string,
     message: string,
-    details?: unknown) {
+    details?: unknown,
+  ) {
     super(message);
     this.code = code;
     this.details = details;
@@ -119,10 +120,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   readonly options: JoinOptions;
   readonly participantId: string;
-  private constructor(
-    options: JoinOptions,
-    token: string,
-    participantId: string) {
+  private constructor(options: JoinOptions, token: string, participantId: string) {
     super();
     this.options = options;
     this.participantId = participantId;
