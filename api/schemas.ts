@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { mediaSource } from '../common/protocol.ts';
-import { displayText } from '../common/text.ts';
+import { mediaSource } from '../protocol/src/index.ts';
+import { displayText } from '../protocol/src/text.ts';
 import { dialUriProblem } from '../gateway-sip/sipValidate.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });

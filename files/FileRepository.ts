@@ -1,4 +1,4 @@
-import type { FileInfo } from '../common/protocol.ts';
+import type { FileInfo } from '../protocol/src/index.ts';
 import type { StateStore } from '../common/state/StateStore.ts';
 
 /** File records, in the StateStore. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { FileInfo } from '../common/protocol.ts';
+import type { FileInfo } from '../protocol/src/index.ts';
 import type { MeetingEvents } from '../meeting/MeetingEvents.ts';
 import type { ConversionQueue } from './ConversionQueue.ts';
 import { PermanentJobError } from './ConversionQueue.ts';

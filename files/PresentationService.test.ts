@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryEventBus } from '../common/bus/MemoryEventBus.ts';
 import { AppError } from '../common/errors.ts';
-import type { FileInfo } from '../common/protocol.ts';
+import type { FileInfo } from '../protocol/src/index.ts';
 import { MemoryStateStore } from '../common/state/MemoryStateStore.ts';
 import { MeetingEvents } from '../meeting/MeetingEvents.ts';
 import { MeetingRepository } from '../meeting/MeetingRepository.ts';

@@ -1,5 +1,5 @@
 import { AppError } from '../common/errors.ts';
-import type { Presentation } from '../common/protocol.ts';
+import type { Presentation } from '../protocol/src/index.ts';
 import type { MeetingEvents } from '../meeting/MeetingEvents.ts';
 import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import type { ParticipantRecord } from '../meeting/records.ts';

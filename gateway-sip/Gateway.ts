@@ -3,7 +3,7 @@ import type { SipMessage } from 'sip';
 import type { EventBus } from '../common/bus/EventBus.ts';
 import { detach } from '../common/detach.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MeetingEvent } from '../common/protocol.ts';
+import type { MeetingEvent } from '../protocol/src/index.ts';
 import type { MeetingServices } from '../meeting/services.ts';
 import { type Call, tagOf } from './Call.ts';
 import { ALLOW, DialIn, refuse } from './DialIn.ts';

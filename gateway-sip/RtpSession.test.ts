@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildRtp } from '../media/audio/rtp.ts';
+import { buildRtp } from '../audio/rtp.ts';
 import { RtpSession } from './RtpSession.ts';
 
 const sockets: dgram.Socket[] = [];

@@ -5,9 +5,9 @@ import opus from '@discordjs/opus';
 
 const { OpusEncoder } = opus;
 type OpusEncoder = InstanceType<typeof OpusEncoder>;
-import { decodeALaw, decodeMuLaw } from '../media/audio/g711.ts';
-import { Upsampler8to48 } from '../media/audio/resample.ts';
-import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent } from '../media/audio/rtp.ts';
+import { decodeALaw, decodeMuLaw } from '../audio/g711.ts';
+import { Upsampler8to48 } from '../audio/resample.ts';
+import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent } from '../audio/rtp.ts';
 import type { Negotiated } from './sdp.ts';
 
 /** The payload type and header extension id the gateway's Opus producer declares. */

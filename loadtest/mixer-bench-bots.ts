@@ -17,7 +17,7 @@
  */
 import dgram from 'node:dgram';
 import opus from '@discordjs/opus';
-import { rms, toneLevel } from '../media/audio/goertzel.ts';
+import { rms, toneLevel } from '../audio/goertzel.ts';
 
 const { OpusEncoder } = opus;
 

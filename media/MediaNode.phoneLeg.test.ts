@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import type { types } from 'mediasoup';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRtp } from './audio/rtp.ts';
+import { buildRtp } from '../audio/rtp.ts';
 import { MediaNode } from './MediaNode.ts';
 import { WorkerPool } from './WorkerPool.ts';
 

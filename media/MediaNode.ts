@@ -3,7 +3,7 @@ import type { types } from 'mediasoup';
 import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } from '../common/protocol.ts';
+import type { ConsumerOptions, MediaSource, MeetingEvent, TransportOptions } from '../protocol/src/index.ts';
 import { ROUTER_MEDIA_CODECS } from './codecs.ts';
 import type { MediaClient } from './MediaClient.ts';
 import { type MediaAppData, MediaRoom, type NodePipe, type ParticipantLimits, type RoomProducer, RouterSlot } from './MediaRoom.ts';

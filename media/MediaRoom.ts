@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MediaSource } from '../common/protocol.ts';
+import type { MediaSource } from '../protocol/src/index.ts';
 import type { MeetingMix } from './mixer/MeetingMix.ts';
 import { detach } from '../common/detach.ts';
 

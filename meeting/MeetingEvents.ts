@@ -1,5 +1,5 @@
 import type { EventBus } from '../common/bus/EventBus.ts';
-import type { MeetingEvent } from '../common/protocol.ts';
+import type { MeetingEvent } from '../protocol/src/index.ts';
 
 export const meetingChannel = (meetingId: string) => `meeting:${meetingId}`;
 

@@ -1,5 +1,5 @@
 import type { StateStore } from '../common/state/StateStore.ts';
-import type { ChatMessage, Presentation, ProducerInfo } from '../common/protocol.ts';
+import type { ChatMessage, Presentation, ProducerInfo } from '../protocol/src/index.ts';
 import type { MeetingRecord, ParticipantRecord } from './records.ts';
 
 const CHAT_HISTORY = 200;

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { ChatMessage, Grants, MediaSource, MeetingSummary, Role } from '../common/protocol.ts';
+import type { ChatMessage, Grants, MediaSource, MeetingSummary, Role } from '../protocol/src/index.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';

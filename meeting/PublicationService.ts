@@ -1,5 +1,5 @@
 import { AppError } from '../common/errors.ts';
-import type { MediaSource, ProducerInfo } from '../common/protocol.ts';
+import type { MediaSource, ProducerInfo } from '../protocol/src/index.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';

@@ -2,7 +2,7 @@ import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { withLock } from '../common/state/lock.ts';
 import { withAdmission } from './admission.ts';
-import type { JoinResult, ServerEvents } from '../common/protocol.ts';
+import type { JoinResult, ServerEvents } from '../protocol/src/index.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 import { checkAccess } from './AccessGuard.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';

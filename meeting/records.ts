@@ -1,4 +1,4 @@
-import type { ParticipantInfo } from '../common/protocol.ts';
+import type { ParticipantInfo } from '../protocol/src/index.ts';
 
 export interface MeetingSettings {
   maxParticipants: number;

@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { AppError } from '../common/errors.ts';
-import { grantsSchema, ROLES } from '../common/protocol.ts';
+import { grantsSchema, ROLES } from '../protocol/src/index.ts';
 
 const claimsSchema = z.object({
   sub: z.string().min(1),

@@ -1,7 +1,7 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { type Ack, type ClientMessageName, clientMessages } from '../common/protocol.ts';
+import { type Ack, type ClientMessageName, clientMessages } from '../protocol/src/index.ts';
 import type { Handler, HandlerTable } from './handlers/Handler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';

@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import type { EventBus, Unsubscribe } from '../common/bus/EventBus.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MeetingEvent } from '../common/protocol.ts';
+import type { MeetingEvent } from '../protocol/src/index.ts';
 import { meetingChannel } from '../meeting/MeetingEvents.ts';
 
 export const meetingRoom = (meetingId: string) => `m:${meetingId}`;

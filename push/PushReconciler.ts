@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Server } from 'socket.io';
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import type { Logger } from '../common/logger.ts';
-import type { ServerEvents } from '../common/protocol.ts';
+import type { ServerEvents } from '../protocol/src/index.ts';
 import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { type MeetingFanout, meetingRoom } from './MeetingFanout.ts';
 import type { SocketData } from './SocketSession.ts';

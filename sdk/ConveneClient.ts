@@ -15,7 +15,7 @@ import type {
   Presentation,
   ProducerInfo,
   ServerEvents,
-} from '../common/protocol.ts';
+} from '../protocol/src/index.ts';
 import { Emitter } from './Emitter.ts';
 
 export class ConveneError extends Error {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL, testPrefix, waitFor } from '../common/testing.ts';
-import type { FileInfo } from '../common/protocol.ts';
+import type { FileInfo } from '../protocol/src/index.ts';
 import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
 import { Cluster } from './support/cluster.ts';
 import { makeDecks } from './support/decks.ts';

@@ -10,10 +10,10 @@ import opus from '@discordjs/opus';
 
 const { OpusEncoder } = opus;
 type OpusEncoder = InstanceType<typeof OpusEncoder>;
-import { encodeALaw, encodeMuLaw } from '../audio/g711.ts';
-import { JitterBuffer } from '../audio/JitterBuffer.ts';
-import { Downsampler48to8 } from '../audio/resample.ts';
-import { buildRtp, parseRtp } from '../audio/rtp.ts';
+import { encodeALaw, encodeMuLaw } from '../../audio/g711.ts';
+import { JitterBuffer } from '../../audio/JitterBuffer.ts';
+import { Downsampler48to8 } from '../../audio/resample.ts';
+import { buildRtp, parseRtp } from '../../audio/rtp.ts';
 import type { MixerCommand, MixerEvent, OutputCodec } from './protocol.ts';
 
 const FRAME = 960; // 20 ms at 48 kHz

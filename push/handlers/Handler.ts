@@ -1,4 +1,4 @@
-import type { ClientMessage, ClientMessageName, ClientResults } from '../../common/protocol.ts';
+import type { ClientMessage, ClientMessageName, ClientResults } from '../../protocol/src/index.ts';
 import type { HandlerContext } from '../SocketSession.ts';
 
 export type Handler<N extends ClientMessageName> = (ctx: HandlerContext, payload: ClientMessage<N>) => Promise<ClientResults[N]>;

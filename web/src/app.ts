@@ -1,4 +1,4 @@
-import type { MediaSource, ParticipantInfo } from '../../common/protocol.ts';
+import type { MediaSource, ParticipantInfo } from '../../protocol/src/index.ts';
 import { type ConveneClient as Client, ConveneClient, type RemoteTrack } from '../../sdk/ConveneClient.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
