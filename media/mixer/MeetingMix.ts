@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { detach } from '../../common/detach.ts';
-import type { MediaRoom, RoomProducer } from '../MediaRoom.ts';
+import type { MediaRoom } from '../MediaRoom.ts';
+import type { RoomProducer } from '../roomTypes.ts';
 import type { AudioMixer } from './AudioMixer.ts';
 import type { OutputCodec } from './protocol.ts';
 
