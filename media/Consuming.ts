@@ -32,7 +32,9 @@ export class Consuming {
 
   /**
    * Consumers start paused: the client resumes once its consumer exists, so no keyframe is
-   * lost. A producer on another node is piped here first (`producerNodeId` says where).
+   * lost. A producer on another node is piped here first (`producerNodeId` says where). Asked
+   * again for the same producer on the same transport, it answers the consumer it made (see
+   * `ParticipantMedia.consumeOnce`).
    */
   async consume({
     meetingId,
@@ -107,6 +109,7 @@ export class Consuming {
       media.consumers.delete(created.id);
       media.slot.consumers.delete(created.id);
     });
+    // Once per consumer, not per consume: a repeated consume answers this same consumer.
     created.on('producerclose', () => {
       this.links.publish(meetingId, { event: 'consumerClosed', payload: { consumerId: created.id, producerId }, to: participantId });
     });

@@ -150,7 +150,8 @@ export class MediaNode {
 
   /**
    * Consumers start paused; a producer on another node is piped here first (`producerNodeId`
-   * says where).
+   * says where). Idempotent per producer and transport: asked again, it answers the same
+   * consumer, in the same shape.
    */
   consume(params: Who & { producerId: string; producerNodeId?: string; transportId?: string; paused?: boolean }): Promise<ConsumerOptions> {
     return this.#consuming.consume(params);

@@ -56,9 +56,11 @@ export class ParticipantMedia {
   }
 
   /**
-   * One consumer per producer: a second consume on the same transport is refused with the
-   * existing consumer's id. A consumer on another transport (the client rebuilt its receive
-   * transport) is replaced, so the count stays one.
+   * One consumer per producer. A consume of a producer already consumed on the same transport
+   * answers the consumer it has: the client may have lost the first answer in a network drop
+   * and asks again, and must get what the node holds rather than an error. A consumer on
+   * another transport (the client rebuilt its receive transport) is replaced, so the count
+   * stays one. `create` must add the consumer to `consumers` before resolving.
    */
   async consumeOnce(
     producerId: string,
@@ -70,9 +72,7 @@ export class ParticipantMedia {
     }
     for (const consumer of this.consumers.values()) {
       if (consumer.producerId !== producerId || consumer.closed) continue;
-      if (consumer.appData.transportId === transport.id) {
-        throw new AppError('already_consuming', `you already consume producer ${producerId}`, { producerId, consumerId: consumer.id });
-      }
+      if (consumer.appData.transportId === transport.id) return consumer;
       consumer.close();
     }
     const work = create();

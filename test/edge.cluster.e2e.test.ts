@@ -67,6 +67,7 @@ describe('the edge across processes', () => {
       error: { code: 'limit_reached', details: { limit: 'transports', max: 2 } },
     });
     const first = data(await send<{ id: string }>(bob.socket, 'consume', { producerId }));
-    expect(await send(bob.socket, 'consume', { producerId })).toMatchObject({ ok: false, error: { code: 'already_consuming', details: { consumerId: first.id } } });
+    // A repeated consume (its first answer lost) answers the same consumer through the push node too.
+    expect(data(await send<{ id: string }>(bob.socket, 'consume', { producerId }))).toEqual(first);
   });
 });

@@ -114,20 +114,21 @@ describe('the edge keeps strangers and removed people out', () => {
   });
 
   describe('finding 8: per-participant media limits on the media node', () => {
-    it('gives one consumer per producer per participant', async () => {
+    it('gives one consumer per producer per participant; a repeated consume answers that consumer', async () => {
       const meeting = await createMeeting(server.url);
       const alice = track(await enter(server.url, meeting.id, { name: 'Alice' }));
       const bob = track(await enter(server.url, meeting.id, { name: 'Bob' }));
       const producerId = await publishAudio(alice);
       data(await send(bob.socket, 'createTransport', { direction: 'recv' }));
       const first = data(await send<{ id: string }>(bob.socket, 'consume', { producerId }));
-      const second = await send(bob.socket, 'consume', { producerId });
-      expect(second).toMatchObject({ ok: false, error: { code: 'already_consuming', details: { consumerId: first.id } } });
-      // Concurrent requests too: one consumer, the other told which.
+      // As when the first answer was lost in a network drop: the same consumer, in the same shape.
+      const second = data(await send<{ id: string }>(bob.socket, 'consume', { producerId }));
+      expect(second).toEqual(first);
+      // Concurrent requests too: one consumer, both told which.
       const other = await publishAudio(alice, 'screen-audio');
-      const both = await Promise.all([send<{ id: string }>(bob.socket, 'consume', { producerId: other }), send(bob.socket, 'consume', { producerId: other })]);
-      expect(both.filter((a) => a.ok)).toHaveLength(1);
-      expect(both.find((a) => !a.ok)).toMatchObject({ error: { code: 'already_consuming' } });
+      const both = await Promise.all([send<{ id: string }>(bob.socket, 'consume', { producerId: other }), send<{ id: string }>(bob.socket, 'consume', { producerId: other })]);
+      const [a, b] = both.map((ack) => data(ack));
+      expect(a!.id).toBe(b!.id);
     });
 
     it('limits transports, producers and consumers', async () => {
