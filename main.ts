@@ -9,25 +9,8 @@ import { LiveConfig } from './common/LiveConfig.ts';
 import { createLogger } from './common/logger.ts';
 import { installProcessGuard } from './common/processGuard.ts';
 import { RedisUnavailableError } from './common/redis.ts';
-import { ROLE_NAMES, type RoleContext, type RoleName, type RoleStarter, type RunningRole } from './common/role.ts';
-import { startApiRole } from './api/index.ts';
-import { startFilesRole } from './files/index.ts';
-import { startGatewayRole } from './gateway-sip/index.ts';
-import { startMediaRole } from './media/index.ts';
-import { startMeetingRole } from './meeting/index.ts';
-import { startPushRole } from './push/index.ts';
-
-/** Roles that exist so far; a tier with nothing to run yet is refused rather than faked. */
-const starters: Partial<Record<RoleName, RoleStarter>> = {
-  media: startMediaRole,
-  meeting: startMeetingRole,
-  api: startApiRole,
-  push: startPushRole,
-  files: startFilesRole,
-  'gateway-sip': startGatewayRole,
-};
-// Start order matters: media first so that meeting/push find a local media node in embedded mode.
-const START_ORDER: RoleName[] = ['media', 'meeting', 'api', 'push', 'files', 'gateway-sip'];
+import { ROLE_NAMES, type RoleContext, type RoleName, type RunningRole } from './common/role.ts';
+import { startRoles } from './wiring.ts';
 
 function fail(message: string): never {
   process.stderr.write(`convene: ${message}\n`);
@@ -41,12 +24,11 @@ function parseRoles(argv: string[]): RoleName[] {
   } catch (error) {
     fail(`${(error as Error).message}\nusage: convene --role <all|${ROLE_NAMES.join('|')}>[,<role>...]`);
   }
-  const requested = role === 'all' ? Object.keys(starters) : role.split(',').map((r) => r.trim());
+  const requested = role === 'all' ? [...ROLE_NAMES] : role.split(',').map((r) => r.trim());
   for (const role of requested) {
     if (!(ROLE_NAMES as readonly string[]).includes(role)) fail(`unknown role "${role}"; expected all or one of ${ROLE_NAMES.join(', ')}`);
-    if (!starters[role as RoleName]) fail(`role "${role}" is not available in this version`);
   }
-  return START_ORDER.filter((r) => requested.includes(r));
+  return ROLE_NAMES.filter((r) => requested.includes(r));
 }
 
 function loadConfigOrExit(): Config {
@@ -61,7 +43,7 @@ function loadConfigOrExit(): Config {
 async function main(): Promise<void> {
   const roles = parseRoles(process.argv.slice(2));
   const config = loadConfigOrExit();
-  const logger = createLogger({ level: config.LOG_LEVEL, role: roles.length === Object.keys(starters).length ? 'all' : roles.join(','), nodeId: config.nodeId });
+  const logger = createLogger({ level: config.LOG_LEVEL, role: roles.length === ROLE_NAMES.length ? 'all' : roles.join(','), nodeId: config.nodeId });
   const metrics = new Registry();
   installProcessGuard(logger, metrics);
 
@@ -82,7 +64,7 @@ async function main(): Promise<void> {
     logger.info('shared state store reachable again');
     detach(logger, 'reading the live configuration', live.resync());
   });
-  const ctx: RoleContext = { config, logger, backends, http, metrics, live, local: new Map() };
+  const ctx: RoleContext = { config, logger, backends, http, metrics, live };
 
   const running: RunningRole[] = [];
   const shutdown = async (signal: string) => {
@@ -110,11 +92,7 @@ async function main(): Promise<void> {
     return metrics.metrics();
   });
 
-  for (const name of roles) {
-    const starter = starters[name];
-    if (!starter) continue;
-    running.push(await starter(ctx));
-  }
+  await startRoles(ctx, roles, running);
   await http.listen({ port: config.PORT, host: config.HOST });
   logger.info({ roles, url: config.publicUrl, mode: config.embedded ? 'embedded' : 'redis' }, 'convene is up');
 }

@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors.ts';
-import type { AccessGuard } from '../meeting/AccessGuard.ts';
-import type { TokenClaims } from '../meeting/tokens.ts';
+import type { AccessCheck, TokenClaims } from '../meeting/contract.ts';
 
 export type Caller = { kind: 'server' } | { kind: 'participant'; claims: TokenClaims };
 
@@ -19,10 +18,10 @@ function safeEqual(a: string, b: string): boolean {
  */
 export class ApiAuth {
   private readonly apiKey: string;
-  private readonly access: AccessGuard;
+  private readonly access: AccessCheck;
   constructor(
     apiKey: string,
-    access: AccessGuard,
+    access: AccessCheck,
   ) {
     this.apiKey = apiKey;
     this.access = access;

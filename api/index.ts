@@ -8,12 +8,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { RoleContext, RunningRole } from '../common/role.ts';
-import { fileRoutes } from '../files/routes.ts';
-import { fileServices } from '../files/services.ts';
-import { GatewayClient } from '../gateway-sip/GatewayClient.ts';
-import { meetingServices } from '../meeting/services.ts';
+import type { Files } from '../files/contract.ts';
+import type { GatewayDialer } from '../gateway-sip/contract.ts';
+import type { MeetingApi } from '../meeting/contract.ts';
 import { ApiAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { fileRoutes } from './routes/files.ts';
 import { meetingRoutes } from './routes/meetings.ts';
 import { participantRoutes } from './routes/participants.ts';
 import { docsStyles, registerSecurityHeaders } from './securityHeaders.ts';
@@ -22,9 +22,16 @@ import { docsStyles, registerSecurityHeaders } from './securityHeaders.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WEB_DIST = [path.resolve(here, '../web/dist'), path.resolve(here, '../../web/dist')].find((p) => existsSync(p)) ?? path.resolve(here, '../web/dist');
 
-export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
+/** What the api role calls: the meeting domain, the files of meetings, and SIP dial-out. */
+export interface ApiRoleDeps {
+  meeting: MeetingApi;
+  files: Files;
+  dialer: GatewayDialer;
+}
+
+export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise<RunningRole> {
   const { http: app, config } = ctx;
-  const services = meetingServices(ctx);
+  const services = deps.meeting;
   const auth = new ApiAuth(config.apiKey, services.access);
 
   await registerSecurityHeaders(app);
@@ -53,9 +60,9 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
   await app.register((scope, _options, done) => {
-    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: new GatewayClient(ctx) });
+    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer });
     participantRoutes(scope, services, auth);
-    fileRoutes(scope, fileServices(ctx).files, services.meetings, auth, {
+    fileRoutes(scope, deps.files, services.meetings, auth, {
       idleMs: config.FILES_UPLOAD_IDLE_TIMEOUT_MS,
       totalMs: config.FILES_UPLOAD_TIMEOUT_MS,
       get drainBytes() {

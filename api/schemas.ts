@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { mediaSource } from '../protocol/src/index.ts';
+import { dialUriSchema } from '../gateway-sip/contract.ts';
+import { grantsSchema as grants, mediaSource } from '../protocol/src/index.ts';
 import { displayText } from '../protocol/src/text.ts';
-import { dialUriProblem } from '../gateway-sip/sipValidate.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
 export const participantParams = meetingIdParams.extend({ participantId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'is not a participant id') });
@@ -53,8 +53,6 @@ export const meetingView = z.object({
 
 export const createdMeeting = meetingView.extend({ pin: z.string(), hostKey: z.string(), hostJoinUrl: z.string() });
 
-const grants = z.object({ publishAudio: z.boolean(), publishVideo: z.boolean(), publishScreen: z.boolean(), moderate: z.boolean() });
-
 export const joinResponse = z.object({
   token: z.string(),
   participantId: z.string(),
@@ -90,13 +88,7 @@ export const problem = z.object({
 
 export const dialBody = z
   .object({
-    uri: z
-      .string()
-      .max(512)
-      .superRefine((uri, ctx) => {
-        const problem = dialUriProblem(uri);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+    uri: dialUriSchema,
   })
   .strict();
 export const dialResponse = z.object({ callId: z.string(), gatewayId: z.string() });

@@ -8,7 +8,10 @@ import type { Logger } from './logger.ts';
 export const ROLE_NAMES = ['api', 'meeting', 'push', 'media', 'files', 'gateway-sip'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
-/** What a role is given when it starts: everything it shares with the other roles of its process. */
+/**
+ * What every role is given when it starts: the process's infrastructure. Domain services come
+ * as typed arguments of each role's starter, built once by the wiring (`wiring.ts`).
+ */
 export interface RoleContext {
   config: Config;
   logger: Logger;
@@ -17,8 +20,6 @@ export interface RoleContext {
   metrics: Registry;
   /** The config centre: live settings pushed to every process. */
   live: LiveConfig;
-  /** In-process services roles publish for each other (the embedded media node, say). */
-  local: Map<string, unknown>;
 }
 
 export interface RunningRole {
@@ -32,4 +33,3 @@ export interface RunningRole {
   close(): Promise<void>;
 }
 
-export type RoleStarter = (ctx: RoleContext) => Promise<RunningRole>;

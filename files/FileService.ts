@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { FileInfo } from '../protocol/src/index.ts';
-import type { MeetingEvents } from '../meeting/MeetingEvents.ts';
+import type { MeetingEventSink } from '../meeting/contract.ts';
+import type { Files, UploadInput } from './contract.ts';
 import type { ConversionQueue } from './ConversionQueue.ts';
 import { PermanentJobError } from './ConversionQueue.ts';
 import { ConversionError, convertDeck } from './convertDeck.ts';
@@ -15,16 +16,7 @@ import { type FileRepository, filePrefix, originalKey, pageKey } from './FileRep
 import { inspectUpload, safeDisplayName } from './inspect.ts';
 import type { UploadQuota } from './UploadQuota.ts';
 
-export interface UploadInput {
-  /** The request body's length when the client declared it: the file is no larger. */
-  declaredBytes: number | null;
-  uploadedBy: string | null;
-  /** Waits for the file part of the request: its name as sent and its bytes. */
-  open: () => Promise<{ name: string; stream: Readable }>;
-  /** Aborted when the upload stalls or its client goes away; its reason is what is thrown. */
-  signal?: AbortSignal;
-  onChunk?: (bytesSoFar: number) => void;
-}
+export type { UploadInput } from './contract.ts';
 
 export interface FileServiceOptions {
   maxBytes: number;
@@ -34,12 +26,12 @@ export interface FileServiceOptions {
 }
 
 /** Uploads, their checks, storage and conversion into page images. */
-export class FileService {
+export class FileService implements Files {
   readonly repo: FileRepository;
   readonly storage: FileStorage;
   private readonly queue: ConversionQueue;
   private readonly quota: UploadQuota;
-  private readonly events: MeetingEvents;
+  private readonly events: MeetingEventSink;
   private readonly options: FileServiceOptions;
   private readonly logger: Logger;
   constructor(
@@ -47,7 +39,7 @@ export class FileService {
     storage: FileStorage,
     queue: ConversionQueue,
     quota: UploadQuota,
-    events: MeetingEvents,
+    events: MeetingEventSink,
     options: FileServiceOptions,
     logger: Logger,
   ) {
@@ -134,6 +126,18 @@ export class FileService {
     const file = await this.repo.get(fileId);
     if (!file || file.meetingId !== meetingId) throw new AppError('not_found', `file ${fileId} does not exist in this meeting`);
     return file;
+  }
+
+  list(meetingId: string): Promise<FileInfo[]> {
+    return this.repo.list(meetingId);
+  }
+
+  readOriginal(file: FileInfo): Readable {
+    return this.storage.read(originalKey(file));
+  }
+
+  readPage(file: FileInfo, page: number): Readable {
+    return this.storage.read(pageKey(file, page));
   }
 
   async delete(meetingId: string, fileId: string): Promise<void> {

@@ -1,19 +1,18 @@
 import { AppError } from '../common/errors.ts';
 import type { Presentation } from '../protocol/src/index.ts';
-import type { MeetingEvents } from '../meeting/MeetingEvents.ts';
-import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
-import type { ParticipantRecord } from '../meeting/records.ts';
+import type { MeetingEventSink, ParticipantRecord, PresentationState } from '../meeting/contract.ts';
+import type { Presentations } from './contract.ts';
 import type { FileRepository } from './FileRepository.ts';
 
 /** Who presents which deck on which page. Page turns reach everyone through the meeting's events. */
-export class PresentationService {
-  private readonly meetings: MeetingRepository;
+export class PresentationService implements Presentations {
+  private readonly meetings: PresentationState;
   private readonly files: FileRepository;
-  private readonly events: MeetingEvents;
+  private readonly events: MeetingEventSink;
   constructor(
-    meetings: MeetingRepository,
+    meetings: PresentationState,
     files: FileRepository,
-    events: MeetingEvents,
+    events: MeetingEventSink,
   ) {
     this.meetings = meetings;
     this.files = files;

@@ -1,26 +1,24 @@
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { tryLock } from '../common/state/lock.ts';
-import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
-import { meetingServices } from '../meeting/services.ts';
+import type { SeatedReader } from '../meeting/contract.ts';
 import type { FileService } from './FileService.ts';
-import { fileServices } from './services.ts';
+import type { FileServices } from './services.ts';
 
 /**
  * The files role: converts decks taken from the queue, and once a minute (one node at a time,
  * under a lease) removes files of long-ended meetings and uploads that died mid-way.
  */
-export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
+export async function startFilesRole(ctx: RoleContext, services: FileServices, meetings: Pick<SeatedReader, 'getMeeting'>): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'files' });
-  const { files, queue } = fileServices(ctx);
-  const meetings = meetingServices(ctx);
+  const { files, queue } = services;
   queue.work((job, attempt, signal) => files.convert(job, attempt, signal));
 
   const cleaner = new BackgroundLoop({ name: 'files-cleaner', intervalMs: 60_000, logger, metrics: ctx.metrics }, async () => {
     const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000);
     if (!lock) return;
     try {
-      const result = await cleanEndedMeetingFiles(files, meetings.repo, ctx.config.FILES_RETENTION_MS);
+      const result = await cleanEndedMeetingFiles(files, meetings, ctx.config.FILES_RETENTION_MS);
       if (result.meetings || result.temporaries) logger.info(result, 'cleaned files');
     } finally {
       await lock.release().catch(() => undefined);
@@ -42,7 +40,7 @@ export async function startFilesRole(ctx: RoleContext): Promise<RunningRole> {
  * One sweep of the files cleaner: the files (records, index and stored bytes) of meetings that
  * ended more than `retentionMs` ago, or whose records have expired, and stale temporaries.
  */
-export function cleanEndedMeetingFiles(files: FileService, meetings: MeetingRepository, retentionMs: number): Promise<{ meetings: number; temporaries: number }> {
+export function cleanEndedMeetingFiles(files: FileService, meetings: Pick<SeatedReader, 'getMeeting'>, retentionMs: number): Promise<{ meetings: number; temporaries: number }> {
   return files.clean(async (meetingId) => {
     const meeting = await meetings.getMeeting(meetingId);
     return meeting === null || (meeting.endedAt !== undefined && Date.now() - meeting.endedAt > retentionMs);

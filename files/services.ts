@@ -1,5 +1,5 @@
 import type { RoleContext } from '../common/role.ts';
-import { meetingServices } from '../meeting/services.ts';
+import type { MeetingEventSink, PresentationState } from '../meeting/contract.ts';
 import { BullMqQueue } from './BullMqQueue.ts';
 import type { ConversionQueue } from './ConversionQueue.ts';
 import { DiskStorage } from './DiskStorage.ts';
@@ -9,19 +9,26 @@ import { InProcessQueue } from './InProcessQueue.ts';
 import { PresentationService } from './PresentationService.ts';
 import { UploadQuota } from './UploadQuota.ts';
 
+type Base = Pick<RoleContext, 'config' | 'backends' | 'logger'>;
+
+/** The files domain with its conversion queue: for processes that upload (api) or convert (files). */
 export interface FileServices {
   files: FileService;
-  presentations: PresentationService;
   queue: ConversionQueue;
 }
 
-/** The files domain for this process: one queue client, one storage, built once. */
-export function fileServices(ctx: RoleContext): FileServices {
-  const cached = ctx.local.get('fileServices') as FileServices | undefined;
-  if (cached) return cached;
+/**
+ * Presenting reads file records and writes the meeting's presentation: no queue, no storage.
+ * Every push node builds this, and only this, of the files tier.
+ */
+export function presentationService(ctx: Pick<RoleContext, 'backends'>, meeting: { state: PresentationState; events: MeetingEventSink }): PresentationService {
+  return new PresentationService(meeting.state, new FileRepository(ctx.backends.store), meeting.events);
+}
+
+/** Uploads, storage and the conversion queue (a BullMQ client with Redis), built once per process. */
+export function fileServices(ctx: Base, events: MeetingEventSink): FileServices {
   const { config, backends } = ctx;
   const logger = ctx.logger.child({ tier: 'files' });
-  const meeting = meetingServices(ctx);
   const limits = { attempts: config.FILES_CONVERT_ATTEMPTS, timeoutMs: config.FILES_CONVERT_TIMEOUT_MS, concurrency: config.FILES_WORKER_CONCURRENCY };
   const queue: ConversionQueue = backends.redis
     ? new BullMqQueue({ target: backends.redis.target, prefix: backends.redis.prefix, client: backends.redis.client }, { ...limits, workerName: config.nodeId, lockMs: config.FILES_JOB_LOCK_MS }, logger)
@@ -42,7 +49,7 @@ export function fileServices(ctx: RoleContext): FileServices {
     new DiskStorage(config.FILES_DIR),
     queue,
     quota,
-    meeting.events,
+    events,
     {
       get maxBytes() {
         return config.FILES_MAX_BYTES;
@@ -55,7 +62,5 @@ export function fileServices(ctx: RoleContext): FileServices {
     },
     logger,
   );
-  const services: FileServices = { files, presentations: new PresentationService(meeting.repo, repo, meeting.events), queue };
-  ctx.local.set('fileServices', services);
-  return services;
+  return { files, queue };
 }

@@ -4,13 +4,12 @@ import type { EventBus } from '../common/bus/EventBus.ts';
 import { detach } from '../common/detach.ts';
 import type { Logger } from '../common/logger.ts';
 import type { MeetingEvent } from '../protocol/src/index.ts';
-import type { MeetingServices } from '../meeting/services.ts';
 import { type Call, tagOf } from './Call.ts';
 import { ALLOW, DialIn, refuse } from './DialIn.ts';
 import { DialOut } from './DialOut.ts';
 import { DialPolicy } from './DialPolicy.ts';
 import { Dialogs } from './Dialogs.ts';
-import { MeetingLeg } from './MeetingLeg.ts';
+import { type GatewayServices, MeetingLeg } from './MeetingLeg.ts';
 import { buildSdp, negotiate, parseAudio } from './sdp.ts';
 import type { ServerTransaction, SipHandler, SipServer } from './SipServer.ts';
 import type { Flow } from './SipTransport.ts';
@@ -55,11 +54,11 @@ export class Gateway implements SipHandler {
   #server?: SipServer;
   readonly #timer: NodeJS.Timeout;
 
-  private readonly services: MeetingServices;
+  private readonly services: GatewayServices;
   private readonly auth: TrunkAuth;
   private readonly options: GatewayOptions;
   private readonly logger: Logger;
-  constructor(services: MeetingServices, bus: EventBus, auth: TrunkAuth, options: GatewayOptions, logger: Logger) {
+  constructor(services: GatewayServices, bus: EventBus, auth: TrunkAuth, options: GatewayOptions, logger: Logger) {
     this.services = services;
     this.auth = auth;
     this.options = options;

@@ -4,22 +4,25 @@ import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { MeetingEvent } from '../protocol/src/index.ts';
 import { AUDIO_LEVEL_URI } from '../audio/rtp.ts';
-import { meetingChannel } from '../meeting/MeetingEvents.ts';
-import type { MeetingServices } from '../meeting/services.ts';
+import type { MediaClient } from '../media/contract.ts';
+import { type MeetingApi, meetingChannel } from '../meeting/contract.ts';
 import { type Call, maskNumber } from './Call.ts';
 import { AUDIO_LEVEL_EXT_ID, OPUS_PT } from './RtpSession.ts';
+
+/** What a call needs of the meeting and media tiers. */
+export type GatewayServices = Pick<MeetingApi, 'repo' | 'meetings' | 'seats' | 'publications'> & { media: MediaClient };
 
 /**
  * A call's side in the meeting: its seat, its phone leg on the seat's media node (the caller's
  * voice as a producer, the mix-minus back), and the meeting events addressed to it.
  */
 export class MeetingLeg {
-  private readonly services: MeetingServices;
+  private readonly services: GatewayServices;
   private readonly bus: EventBus;
   private readonly options: { nodeId: string; listenIp: string };
   private readonly logger: Logger;
 
-  constructor(services: MeetingServices, bus: EventBus, options: { nodeId: string; listenIp: string }, logger: Logger) {
+  constructor(services: GatewayServices, bus: EventBus, options: { nodeId: string; listenIp: string }, logger: Logger) {
     this.services = services;
     this.bus = bus;
     this.options = options;

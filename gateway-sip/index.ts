@@ -1,17 +1,23 @@
-import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import { detach } from '../common/detach.ts';
+import { internalKeyFrom } from '../common/internalKey.ts';
+import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
-import { meetingServices } from '../meeting/services.ts';
+import { GATEWAY_NODE_KIND } from './contract.ts';
 import { Gateway } from './Gateway.ts';
+import type { GatewayServices } from './MeetingLeg.ts';
 import { registerGatewayRoutes } from './internalRoutes.ts';
 import { SipServer } from './SipServer.ts';
 import { SipTransport } from './SipTransport.ts';
 import { TrunkAuth } from './TrunkAuth.ts';
 
-export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
+/** A running gateway role, with the gateway itself for in-process dial-outs. */
+export interface GatewayRole extends RunningRole {
+  readonly gateway: Gateway;
+}
+
+export async function startGatewayRole(ctx: RoleContext, services: GatewayServices): Promise<GatewayRole> {
   const { config } = ctx;
   const logger = ctx.logger.child({ tier: 'gateway-sip' });
-  const services = meetingServices(ctx);
   const gateway = new Gateway(
     services,
     ctx.backends.bus,
@@ -39,13 +45,12 @@ export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
   const transport = new SipTransport();
   await transport.listen(config.SIP_PORT, config.SIP_LISTEN_IP);
   gateway.attach(new SipServer(transport, gateway, logger));
-  ctx.local.set('gateway', gateway);
-  registerGatewayRoutes(ctx, gateway);
+  registerGatewayRoutes(ctx.http, internalKeyFrom(config.jwtSecret), gateway);
 
   // Gateways register like media nodes: a SIP proxy (deploy/kamailio) spreads calls over them,
   // and the meeting tier treats their calls' seats like a push node's sockets.
   const heartbeat = new NodeHeartbeat(
-    new NodeRegistry(ctx.backends.store, 'gateway-sip'),
+    new NodeRegistry(ctx.backends.store, GATEWAY_NODE_KIND),
     () => ({ id: config.nodeId, url: config.internalUrl, state: 'serving', load: { calls: gateway.calls.size, sipPort: config.SIP_PORT } }),
     { logger, metrics: ctx.metrics },
   );
@@ -55,6 +60,7 @@ export async function startGatewayRole(ctx: RoleContext): Promise<RunningRole> {
 
   return {
     name: 'gateway-sip',
+    gateway,
     health: () => ({ sipCalls: gateway.calls.size }),
     close: async () => {
       await gateway.close();

@@ -6,10 +6,10 @@ import dgram from 'node:dgram';
 import pino from 'pino';
 import type { EventBus } from '../common/bus/EventBus.ts';
 import { AppError } from '../common/errors.ts';
-import type { MeetingServices } from '../meeting/services.ts';
 import { Gateway, type GatewayOptions } from './Gateway.ts';
 import { SipServer } from './SipServer.ts';
 import { SipTransport } from './SipTransport.ts';
+import type { GatewayServices } from './MeetingLeg.ts';
 import { TrunkAuth } from './TrunkAuth.ts';
 
 export interface HarnessOptions {
@@ -73,7 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
     },
     publications: { publish: async () => undefined },
-  } as unknown as MeetingServices;
+  } as unknown as GatewayServices;
   const bus = { subscribe: async () => async () => undefined, publish: async () => undefined } as unknown as EventBus;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // UDP and TCP on one port: a port free for UDP may be taken for TCP, so try a few.

@@ -3,25 +3,16 @@ import { AppError, type ErrorCode, errorCodes, withTimeout } from '../common/err
 import { INTERNAL_KEY_HEADER } from '../common/internalKey.ts';
 import type { Logger } from '../common/logger.ts';
 import type { NodeRegistry } from '../common/NodeRegistry.ts';
-import type { MediaMethodName, MediaNode } from './MediaNode.ts';
+import { type LocalMediaNode, type MediaApi, MEDIA_API_VERSION, MEDIA_API_VERSION_HEADER, type MediaClient, type MediaMethodName, type MediaParams, type MediaResult } from './contract.ts';
 
-export type MediaParams<M extends MediaMethodName> = Parameters<MediaNode[M]>[0];
-export type MediaResult<M extends MediaMethodName> = Awaited<ReturnType<MediaNode[M]>>;
-
-/**
- * How the other tiers reach a media node. Calls are addressed to a node, carry a deadline, and
- * are safe to retry: each call has a request id that the node answers once.
- */
-export interface MediaClient {
-  call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>>;
-}
+export type { MediaClient } from './contract.ts';
 
 /** The embedded mode's client: the media node lives in this process. */
 export class LocalMediaClient implements MediaClient {
-  private readonly node: MediaNode;
+  private readonly node: LocalMediaNode;
   private readonly timeoutMs: number;
   constructor(
-    node: MediaNode,
+    node: LocalMediaNode,
     timeoutMs: number,
   ) {
     this.node = node;
@@ -30,7 +21,7 @@ export class LocalMediaClient implements MediaClient {
 
   async call<M extends MediaMethodName>(nodeId: string, method: M, params: MediaParams<M>): Promise<MediaResult<M>> {
     if (nodeId !== this.node.nodeId) throw new AppError('unavailable', `media node ${nodeId} is not reachable from this process`);
-    const fn = this.node[method] as (p: MediaParams<M>) => Promise<MediaResult<M>>;
+    const fn: MediaApi[M] = this.node[method];
     return withTimeout(fn.call(this.node, params), this.timeoutMs, `media.${method}`);
   }
 }
@@ -51,7 +42,7 @@ export class HttpMediaClient implements MediaClient {
     internalKey: string,
     timeoutMs: number,
     logger: Logger,
-    local?: MediaNode,
+    local?: LocalMediaNode,
   ) {
     this.registry = registry;
     this.internalKey = internalKey;
@@ -83,7 +74,7 @@ export class HttpMediaClient implements MediaClient {
       try {
         const res = await fetch(`${url}/internal/media/${method}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', [INTERNAL_KEY_HEADER]: this.internalKey },
+          headers: { 'content-type': 'application/json', [INTERNAL_KEY_HEADER]: this.internalKey, [MEDIA_API_VERSION_HEADER]: String(MEDIA_API_VERSION) },
           body: JSON.stringify({ requestId, params }),
           signal: AbortSignal.timeout(this.timeoutMs),
         });

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
+import type { SeatedReader } from '../meeting/contract.ts';
 import type { MediaNode } from './MediaNode.ts';
 
 /**
@@ -16,9 +16,9 @@ export class MediaReconciler {
   #suspects = new Set<string>();
 
   private readonly node: MediaNode;
-  private readonly repo: MeetingRepository;
+  private readonly repo: SeatedReader;
   private readonly logger: Logger;
-  constructor(node: MediaNode, repo: MeetingRepository, logger: Logger, options: { intervalMs?: number; metrics?: Registry } = {}) {
+  constructor(node: MediaNode, repo: SeatedReader, logger: Logger, options: { intervalMs?: number; metrics?: Registry } = {}) {
     this.node = node;
     this.repo = repo;
     this.logger = logger;

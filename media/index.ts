@@ -2,12 +2,10 @@ import type { Logger } from '../common/logger.ts';
 import { Gauge } from 'prom-client';
 import { NodeHeartbeat, NodeRegistry, STALE_MS } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
-import { meetingChannel } from '../meeting/MeetingEvents.ts';
-import type { MediaLoad } from '../meeting/placement/PlacementStrategy.ts';
-import { createMediaClient } from './createMediaClient.ts';
+import { meetingChannel, type SeatedReader } from '../meeting/contract.ts';
+import { type LocalMediaNode, MEDIA_NODE_KIND, type MediaClient, type MediaLoad } from './contract.ts';
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
-import { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
 import { MediaReconciler } from './MediaReconciler.ts';
 import { mediaReadiness } from './readiness.ts';
@@ -17,7 +15,26 @@ import { detach } from '../common/detach.ts';
 
 export const peerChannel = (nodeId: string) => `media-node:${nodeId}`;
 
-export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
+/** This process's media node: its workers started, not yet serving. */
+export interface EmbeddedMedia {
+  readonly pool: WorkerPool;
+  /** `LocalMediaNode` is the contract: the node must implement every method of `MediaApi`. */
+  readonly node: MediaNode & LocalMediaNode;
+}
+
+/** What the media role needs from the rest of the process. */
+export interface MediaRoleDeps {
+  /** The process's media client, for calls to peer nodes (piping). */
+  client: MediaClient;
+  /** Meetings and seats in the store, to drop media nobody holds any more. */
+  seats: SeatedReader;
+}
+
+/**
+ * Starts the workers and makes the node. Separate from the role's start because the process's
+ * media client is made with this node (in-process calls), and the role needs that client.
+ */
+export async function createMediaNode(ctx: RoleContext): Promise<EmbeddedMedia> {
   const { config, backends } = ctx;
   const logger = ctx.logger.child({ tier: 'media' });
   const pool = new WorkerPool(
@@ -32,7 +49,6 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
     logger,
   );
   await pool.start();
-  ctx.local.set('workerPool', pool);
   const node = new MediaNode(
     pool,
     {
@@ -54,13 +70,20 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
     },
     logger,
   );
-  ctx.local.set('mediaNode', node);
+  // Typed as EmbeddedMedia: this compiles only while the node serves the whole media API.
+  return { pool, node };
+}
+
+export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, deps: MediaRoleDeps): Promise<RunningRole> {
+  const { config, backends } = ctx;
+  const logger = ctx.logger.child({ tier: 'media' });
+  const { pool, node } = media;
   // Other media nodes reach this one for piping through the same client as every other tier.
-  node.connectPeers(createMediaClient(ctx));
+  node.connectPeers(deps.client);
   const offNotices = await backends.bus.subscribe(peerChannel(node.nodeId), (notice) => node.onPeerNotice(notice as PeerNotice));
   registerMediaRoutes(ctx.http, node, internalKeyFrom(config.jwtSecret));
 
-  const registry = new NodeRegistry<MediaLoad>(backends.store, 'media');
+  const registry = new NodeRegistry<MediaLoad>(backends.store, MEDIA_NODE_KIND);
   const cpu = cpuMeter(pool, logger);
   const heartbeat = new NodeHeartbeat<MediaLoad>(
     registry,
@@ -79,7 +102,7 @@ export async function startMediaRole(ctx: RoleContext): Promise<RunningRole> {
     { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
-  const reconciler = new MediaReconciler(node, new MeetingRepository(backends.store), logger, { metrics: ctx.metrics });
+  const reconciler = new MediaReconciler(node, deps.seats, logger, { metrics: ctx.metrics });
   reconciler.start();
   ctx.backends.onReconnect(() => {
     detach(logger, 'heartbeat after reconnect', heartbeat.beat());

@@ -1,4 +1,5 @@
 import { AppError } from '../common/errors.ts';
+import type { AccessCheck } from './contract.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
 import type { TokenClaims, TokenService } from './tokens.ts';
 
@@ -7,7 +8,7 @@ import type { TokenClaims, TokenService } from './tokens.ts';
  * that accepts a token (HTTP, socket.io handshake, taking a seat) asks here, so a removed
  * participant's join and session tokens stop working everywhere at once, in every process.
  */
-export class AccessGuard {
+export class AccessGuard implements AccessCheck {
   private readonly repo: MeetingRepository;
   private readonly tokens: TokenService;
   constructor(repo: MeetingRepository, tokens: TokenService) {

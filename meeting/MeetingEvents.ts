@@ -1,10 +1,11 @@
 import type { EventBus } from '../common/bus/EventBus.ts';
 import type { MeetingEvent } from '../protocol/src/index.ts';
+import { meetingChannel, type MeetingEventSink } from './contract.ts';
 
-export const meetingChannel = (meetingId: string) => `meeting:${meetingId}`;
+export { meetingChannel } from './contract.ts';
 
 /** Publishes client-facing events; push nodes with sockets in the meeting deliver them. */
-export class MeetingEvents {
+export class MeetingEvents implements MeetingEventSink {
   private readonly bus: EventBus;
   constructor(bus: EventBus) {
     this.bus = bus;

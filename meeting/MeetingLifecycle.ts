@@ -1,6 +1,6 @@
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MediaClient } from '../media/MediaClient.ts';
+import type { MediaClient } from '../media/contract.ts';
 import { withAdmission } from './admission.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';

@@ -2,7 +2,8 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ChatMessage, Grants, MediaSource, MeetingSummary, Role } from '../protocol/src/index.ts';
-import type { MediaClient } from '../media/MediaClient.ts';
+import type { MediaClient } from '../media/contract.ts';
+import type { CreateMeetingInput, IssuedJoinToken, JoinTokenRequest, Meetings, MeetingView } from './contract.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -17,21 +18,7 @@ export interface MeetingServiceOptions {
   endedRetentionMs: number;
 }
 
-export interface CreateMeetingInput {
-  title?: string;
-  password?: string;
-  maxParticipants?: number;
-  locked?: boolean;
-}
-
-export interface MeetingView extends MeetingSummary {
-  pin: string;
-  joinUrl: string;
-  requiresPassword: boolean;
-  createdAt: number;
-  endedAt: number | null;
-  participantCount: number;
-}
+export type { CreateMeetingInput, MeetingView } from './contract.ts';
 
 export const GRANTS: Record<Role, Grants> = {
   host: { publishAudio: true, publishVideo: true, publishScreen: true, moderate: true, present: true },
@@ -39,7 +26,7 @@ export const GRANTS: Record<Role, Grants> = {
 };
 
 /** Meeting lifecycle, admission and host actions. Holds no state of its own. */
-export class MeetingService {
+export class MeetingService implements Meetings {
   private readonly repo: MeetingRepository;
   private readonly events: MeetingEvents;
   private readonly media: MediaClient;
@@ -122,8 +109,8 @@ export class MeetingService {
    */
   async issueJoinToken(
     id: string,
-    input: { name: string; password?: string; hostKey?: string; asHost?: boolean; clientAddress?: string },
-  ): Promise<{ token: string; participantId: string; meetingId: string; role: Role; grants: Grants; expiresAt: number }> {
+    input: JoinTokenRequest,
+  ): Promise<IssuedJoinToken> {
     const meeting = await this.get(id);
     const isHost = input.asHost === true || (input.hostKey !== undefined && input.hostKey === meeting.hostKey);
     if (input.hostKey !== undefined && !isHost) throw new AppError('forbidden', 'the host key is not valid for this meeting');

@@ -1,12 +1,13 @@
 import { AppError } from '../common/errors.ts';
-import type { MediaSource, ProducerInfo } from '../protocol/src/index.ts';
-import type { MediaClient } from '../media/MediaClient.ts';
+import type { ProducerInfo } from '../protocol/src/index.ts';
+import type { PublishInput, Publications } from './contract.ts';
+import type { MediaClient } from '../media/contract.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
 import type { ParticipantRecord } from './records.ts';
 
 /** What each participant publishes: the producers others can subscribe to. */
-export class PublicationService {
+export class PublicationService implements Publications {
   private readonly repo: MeetingRepository;
   private readonly events: MeetingEvents;
   private readonly media: MediaClient;
@@ -22,7 +23,7 @@ export class PublicationService {
 
   async publish(
     who: ParticipantRecord,
-    input: { transportId: string; kind: 'audio' | 'video'; rtpParameters: unknown; source: MediaSource; paused?: boolean },
+    input: PublishInput,
   ): Promise<ProducerInfo> {
     const allowed =
       input.source === 'mic' ? who.grants.publishAudio : input.source === 'camera' ? who.grants.publishVideo : who.grants.publishScreen;

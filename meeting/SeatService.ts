@@ -3,7 +3,7 @@ import type { Logger } from '../common/logger.ts';
 import { withLock } from '../common/state/lock.ts';
 import { withAdmission } from './admission.ts';
 import type { JoinResult, ServerEvents } from '../protocol/src/index.ts';
-import type { MediaClient } from '../media/MediaClient.ts';
+import type { MediaClient } from '../media/contract.ts';
 import { checkAccess } from './AccessGuard.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
@@ -80,7 +80,7 @@ export class SeatService {
   async join(
     claims: TokenClaims,
     socketId: string,
-    input: { rtpCapabilities: unknown; kind?: 'browser' | 'bot' | 'phone' },
+    input: { rtpCapabilities: Record<string, unknown>; kind?: 'browser' | 'bot' | 'phone' },
     pushNodeId?: string,
   ): Promise<{ result: JoinResult; previousSocketId?: string }> {
     const meetingId = claims.mid;
@@ -288,7 +288,7 @@ export class SeatService {
     });
   }
 
-  async #placeMedia(meetingId: string, participantId: string, rtpCapabilities: unknown, preferred: Array<string | undefined>): Promise<{ nodeId: string; activeSpeakerId: string | null }> {
+  async #placeMedia(meetingId: string, participantId: string, rtpCapabilities: Record<string, unknown>, preferred: Array<string | undefined>): Promise<{ nodeId: string; activeSpeakerId: string | null }> {
     const tried = new Set<string>();
     const queue = [...new Set(preferred.filter((n): n is string => n !== undefined))];
     for (let attempt = 0; attempt < 6; attempt++) {

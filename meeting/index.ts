@@ -1,14 +1,13 @@
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { Cleaner } from './Cleaner.ts';
 import { NodeWatcher } from './NodeWatcher.ts';
-import { meetingServices } from './services.ts';
+import type { MeetingServices } from './services.ts';
 
 /**
  * The meeting role's own work: the cleaner that releases expired seats and ends idle meetings,
  * and the watcher that moves participants off lost nodes. Its domain logic runs wherever it is called.
  */
-export async function startMeetingRole(ctx: RoleContext): Promise<RunningRole> {
-  const services = meetingServices(ctx);
+export async function startMeetingRole(ctx: RoleContext, services: MeetingServices): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'meeting' });
   // Walking every live meeting each second would load Redis for nothing: idle expiry is checked
   // a tenth of its period at most, and at least once a minute.

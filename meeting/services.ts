@@ -1,18 +1,17 @@
 import { NodeRegistry } from '../common/NodeRegistry.ts';
-import { AccessGuard } from './AccessGuard.ts';
 import type { RoleContext } from '../common/role.ts';
-import { createMediaClient } from '../media/createMediaClient.ts';
-import type { MediaClient } from '../media/MediaClient.ts';
+import { MEDIA_NODE_KIND, type MediaClient, type MediaLoad } from '../media/contract.ts';
+import { AccessGuard } from './AccessGuard.ts';
 import { MeetingEvents } from './MeetingEvents.ts';
 import { MeetingLifecycle } from './MeetingLifecycle.ts';
 import { MeetingRepository } from './MeetingRepository.ts';
 import { MeetingService } from './MeetingService.ts';
 import { MediaPlacement, STRATEGIES } from './placement/MediaPlacement.ts';
-import type { MediaLoad } from './placement/PlacementStrategy.ts';
 import { PublicationService } from './PublicationService.ts';
 import { SeatService } from './SeatService.ts';
 import { TokenService } from './tokens.ts';
 
+/** The meeting tier's own view of its services: concrete classes, more than other tiers may call. */
 export interface MeetingServices {
   repo: MeetingRepository;
   events: MeetingEvents;
@@ -27,15 +26,15 @@ export interface MeetingServices {
   publications: PublicationService;
 }
 
-/** The meeting domain for this process, built once and shared by every role that needs it. */
-export function meetingServices(ctx: RoleContext): MeetingServices {
-  const cached = ctx.local.get('meetingServices') as MeetingServices | undefined;
-  if (cached) return cached;
+/**
+ * The meeting domain for this process. The wiring builds it once and hands it to every role
+ * that needs it (as `MeetingApi` to other tiers); it opens no connection of its own.
+ */
+export function meetingServices(ctx: Pick<RoleContext, 'config' | 'backends' | 'logger'>, media: MediaClient): MeetingServices {
   const { config, backends } = ctx;
   const logger = ctx.logger.child({ tier: 'meeting' });
   const repo = new MeetingRepository(backends.store);
   const events = new MeetingEvents(backends.bus);
-  const media = createMediaClient(ctx);
   const tokens = new TokenService(config.jwtSecret);
   const meetings = new MeetingService(
     repo,
@@ -53,7 +52,7 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
     },
     logger,
   );
-  const placement = new MediaPlacement(new NodeRegistry<MediaLoad>(backends.store, 'media'), STRATEGIES[config.PLACEMENT_STRATEGY]!);
+  const placement = new MediaPlacement(new NodeRegistry<MediaLoad>(backends.store, MEDIA_NODE_KIND), STRATEGIES[config.PLACEMENT_STRATEGY]!);
   const seats = new SeatService(
     repo,
     meetings,
@@ -80,7 +79,5 @@ export function meetingServices(ctx: RoleContext): MeetingServices {
   );
   const publications = new PublicationService(repo, events, media);
   const access = new AccessGuard(repo, tokens);
-  const services: MeetingServices = { repo, events, media, tokens, access, meetings, seats, lifecycle, placement, publications };
-  ctx.local.set('meetingServices', services);
-  return services;
+  return { repo, events, media, tokens, access, meetings, seats, lifecycle, placement, publications };
 }

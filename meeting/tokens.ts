@@ -1,25 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { z } from 'zod';
 import { AppError } from '../common/errors.ts';
-import { grantsSchema, ROLES } from '../protocol/src/index.ts';
+import { claimsSchema, type TokenClaims } from './contract.ts';
 
-const claimsSchema = z.object({
-  sub: z.string().min(1),
-  mid: z.string().min(1),
-  name: z.string(),
-  role: z.enum(ROLES),
-  grants: grantsSchema,
-  typ: z.enum(['join', 'session']),
-  /** The token's own id, for revocation. Set by `sign`; absent only in tokens from before it existed. */
-  jti: z.string().optional(),
-  /** Expiry in seconds since the epoch, as signed; read back by `verify`. */
-  exp: z.number().optional(),
-  /** A keyed fingerprint of the address that asked for the join token, for bans; never the address itself. */
-  org: z.string().optional(),
-});
-
-export type TokenClaims = z.infer<typeof claimsSchema>;
+export type { TokenClaims } from './contract.ts';
 
 /** A signed token, with what revoking it needs. */
 export interface SignedToken {

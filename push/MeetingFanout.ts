@@ -2,7 +2,7 @@ import type { Server } from 'socket.io';
 import type { EventBus, Unsubscribe } from '../common/bus/EventBus.ts';
 import type { Logger } from '../common/logger.ts';
 import type { MeetingEvent } from '../protocol/src/index.ts';
-import { meetingChannel } from '../meeting/MeetingEvents.ts';
+import { meetingChannel } from '../meeting/contract.ts';
 
 export const meetingRoom = (meetingId: string) => `m:${meetingId}`;
 export const participantRoom = (participantId: string) => `p:${participantId}`;

@@ -3,7 +3,7 @@ import type { Server } from 'socket.io';
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ServerEvents } from '../protocol/src/index.ts';
-import type { MeetingRepository } from '../meeting/MeetingRepository.ts';
+import type { SeatedReader } from '../meeting/contract.ts';
 import { type MeetingFanout, meetingRoom } from './MeetingFanout.ts';
 import type { SocketData } from './SocketSession.ts';
 
@@ -22,9 +22,9 @@ export class PushReconciler {
 
   private readonly io: Server;
   private readonly fanout: MeetingFanout;
-  private readonly repo: MeetingRepository;
+  private readonly repo: SeatedReader;
   private readonly logger: Logger;
-  constructor(io: Server, fanout: MeetingFanout, repo: MeetingRepository, logger: Logger, options: { intervalMs?: number; metrics?: Registry } = {}) {
+  constructor(io: Server, fanout: MeetingFanout, repo: SeatedReader, logger: Logger, options: { intervalMs?: number; metrics?: Registry } = {}) {
     this.io = io;
     this.fanout = fanout;
     this.repo = repo;

@@ -1,9 +1,8 @@
 import type { Socket } from 'socket.io';
 import type { Logger } from '../common/logger.ts';
-import type { FileServices } from '../files/services.ts';
-import type { MeetingServices } from '../meeting/services.ts';
-import type { ParticipantRecord } from '../meeting/records.ts';
-import type { TokenClaims } from '../meeting/tokens.ts';
+import type { Presentations } from '../files/contract.ts';
+import type { MediaClient } from '../media/contract.ts';
+import type { MeetingApi, ParticipantRecord, TokenClaims } from '../meeting/contract.ts';
 import type { MeetingFanout } from './MeetingFanout.ts';
 
 /** What a connection carries: the identity from its token, set once by the auth middleware. */
@@ -18,8 +17,10 @@ export type ClientSocket = Socket<Record<string, (...args: unknown[]) => void>, 
 export interface HandlerContext {
   socket: ClientSocket;
   claims: TokenClaims;
-  services: MeetingServices;
-  files: FileServices;
+  services: MeetingApi;
+  /** Media calls, addressed to the caller's media node. */
+  media: MediaClient;
+  presentations: Presentations;
   fanout: MeetingFanout;
   logger: Logger;
   /** This push node, recorded on the seat so that its loss can be noticed. */

@@ -1,13 +1,13 @@
 import type { ExtendedError } from 'socket.io';
 import { AppError } from '../common/errors.ts';
-import type { AccessGuard } from '../meeting/AccessGuard.ts';
+import type { AccessCheck } from '../meeting/contract.ts';
 import type { ClientSocket } from './SocketSession.ts';
 
 /**
  * The handshake must carry `auth: { token, meetingId }`. A refusal reaches the client as a
  * `connect_error` whose `data` is `{ code, message }`.
  */
-export function authenticate(access: AccessGuard) {
+export function authenticate(access: AccessCheck) {
   return async (socket: ClientSocket, next: (err?: ExtendedError) => void) => {
     const auth = socket.handshake.auth as { token?: unknown; meetingId?: unknown };
     try {

@@ -4,8 +4,9 @@ import { Server } from 'socket.io';
 import { AppError } from '../common/errors.ts';
 import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
-import { fileServices } from '../files/services.ts';
-import { meetingServices } from '../meeting/services.ts';
+import type { Presentations } from '../files/contract.ts';
+import type { MediaClient } from '../media/contract.ts';
+import type { MeetingApi } from '../meeting/contract.ts';
 import { authenticate } from './authenticate.ts';
 import { Dispatcher } from './Dispatcher.ts';
 import { handlers } from './handlers/index.ts';
@@ -15,9 +16,16 @@ import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
 import { createRedis } from '../common/redis.ts';
 
-export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
+/** What socket handlers call: the meeting domain, media nodes, and presenting (no files queue). */
+export interface PushRoleDeps {
+  meeting: MeetingApi;
+  media: MediaClient;
+  presentations: Presentations;
+}
+
+export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'push' });
-  const services = meetingServices(ctx);
+  const services = deps.meeting;
   const io = new Server(ctx.http.server, {
     path: '/socket.io',
     cors: { origin: true },
@@ -72,7 +80,8 @@ export async function startPushRole(ctx: RoleContext): Promise<RunningRole> {
       socket,
       claims,
       services,
-      files: fileServices(ctx),
+      media: deps.media,
+      presentations: deps.presentations,
       fanout,
       logger: socketLogger,
       nodeId: ctx.config.nodeId,

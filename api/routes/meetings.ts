@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../common/errors.ts';
-import type { MeetingServices } from '../../meeting/services.ts';
-import type { GatewayClient } from '../../gateway-sip/GatewayClient.ts';
+import type { GatewayDialer } from '../../gateway-sip/contract.ts';
+import type { MeetingApi } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
 import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.ts';
 
@@ -11,9 +11,9 @@ const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: pr
 
 export function meetingRoutes(
   app: FastifyInstance,
-  services: MeetingServices,
+  services: MeetingApi,
   auth: ApiAuth,
-  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayClient },
+  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer },
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { MeetingServices } from '../../meeting/services.ts';
-import { publicParticipant } from '../../meeting/records.ts';
+import { type MeetingApi, publicParticipant } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
 import { meetingIdParams, muteBody, participantParams, participantsResponse, problem, removeQuery } from '../schemas.ts';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 410: problem };
 
-export function participantRoutes(app: FastifyInstance, services: MeetingServices, auth: ApiAuth): void {
+export function participantRoutes(app: FastifyInstance, services: MeetingApi, auth: ApiAuth): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { meetings, seats, repo } = services;
 

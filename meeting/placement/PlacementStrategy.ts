@@ -1,19 +1,6 @@
-import type { NodeRecord } from '../../common/NodeRegistry.ts';
+import type { MediaNodeRecord } from '../../media/contract.ts';
 
-export interface MediaLoad {
-  workers: number;
-  rooms: number;
-  routers: number;
-  transports: number;
-  producers: number;
-  consumers: number;
-  /** Consumers the node accepts in all. */
-  maxConsumers: number;
-  /** Process CPU use over the last heartbeat, 0..1 per core summed. */
-  cpu: number;
-}
-
-export type MediaNodeRecord = NodeRecord<MediaLoad>;
+export type { MediaLoad, MediaNodeRecord } from '../../media/contract.ts';
 
 /** Chooses a media node for a new meeting or participant among available, non-full nodes. */
 export interface PlacementStrategy {

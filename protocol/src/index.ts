@@ -55,28 +55,31 @@ export interface ChatMessage {
   at: number;
 }
 
-export type FileStatus = 'uploaded' | 'converting' | 'ready' | 'partial' | 'failed';
+export const FILE_STATUSES = ['uploaded', 'converting', 'ready', 'partial', 'failed'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
 
-export interface FileInfo {
-  id: string;
-  meetingId: string;
-  name: string;
-  type: string;
-  size: number;
-  sha256: string;
-  status: FileStatus;
+/** A meeting's file as clients see it (events and the HTTP API): the one definition of it. */
+export const fileInfoSchema = z.object({
+  id: z.string(),
+  meetingId: z.string(),
+  name: z.string(),
+  type: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  status: z.enum(FILE_STATUSES),
   /** Page images available, 1-based page numbers. */
-  pages: number[];
+  pages: z.array(z.number()),
   /** Pages the document has but that could not be converted. */
-  missingPages: number[];
-  pageCount: number;
-  progress: number;
-  error?: string;
-  uploadedBy: string | null;
+  missingPages: z.array(z.number()),
+  pageCount: z.number(),
+  progress: z.number(),
+  error: z.string().optional(),
+  uploadedBy: z.string().nullable(),
   /** The files node that converted it last. */
-  convertedBy?: string;
-  createdAt: number;
-}
+  convertedBy: z.string().optional(),
+  createdAt: z.number(),
+});
+export type FileInfo = z.infer<typeof fileInfoSchema>;
 
 export interface Presentation {
   fileId: string;

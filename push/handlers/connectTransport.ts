@@ -2,5 +2,5 @@ import type { Handler } from './Handler.ts';
 
 export const connectTransport: Handler<'connectTransport'> = async (ctx, payload) => {
   const { mediaNodeId } = await ctx.mediaSeat();
-  return ctx.services.media.call(mediaNodeId, 'connectTransport', { ...ctx.who, ...payload });
+  return ctx.media.call(mediaNodeId, 'connectTransport', { ...ctx.who, ...payload });
 };

@@ -2,6 +2,6 @@ import type { Handler } from './Handler.ts';
 
 
 export const presentStop: Handler<'presentStop'> = async (ctx) => {
-  await ctx.files.presentations.stop(await ctx.seat());
+  await ctx.presentations.stop(await ctx.seat());
   return {};
 };

@@ -2,5 +2,5 @@ import type { Handler } from './Handler.ts';
 
 export const restartIce: Handler<'restartIce'> = async (ctx, { transportId }) => {
   const { mediaNodeId } = await ctx.mediaSeat();
-  return ctx.services.media.call(mediaNodeId, 'restartIce', { ...ctx.who, transportId });
+  return ctx.media.call(mediaNodeId, 'restartIce', { ...ctx.who, transportId });
 };

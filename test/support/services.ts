@@ -9,12 +9,12 @@ import { NodeRegistry } from '../../common/NodeRegistry.ts';
 import type { RoleContext } from '../../common/role.ts';
 import { MemoryStateStore } from '../../common/state/MemoryStateStore.ts';
 import { TEST_REDIS_URL, testPrefix } from '../../common/testing.ts';
-import { type FileServices, fileServices } from '../../files/services.ts';
-import type { MediaNode } from '../../media/MediaNode.ts';
-import type { MeetingServices } from '../../meeting/services.ts';
-import { meetingServices } from '../../meeting/services.ts';
-import type { MediaLoad } from '../../meeting/placement/PlacementStrategy.ts';
-import type { TokenClaims } from '../../meeting/tokens.ts';
+import type { Presentations } from '../../files/contract.ts';
+import { type FileServices, fileServices, presentationService } from '../../files/services.ts';
+import type { LocalMediaNode, MediaLoad } from '../../media/contract.ts';
+import { createMediaClient } from '../../media/createMediaClient.ts';
+import type { TokenClaims } from '../../meeting/contract.ts';
+import { type MeetingServices, meetingServices } from '../../meeting/services.ts';
 
 /**
  * A media node that answers without mediasoup: what the meeting and files tiers do to the
@@ -51,7 +51,7 @@ export class FakeMediaNode {
 export interface ServiceHarness {
   ctx: RoleContext;
   meeting: MeetingServices;
-  files: FileServices;
+  files: FileServices & { presentations: Presentations };
   media: FakeMediaNode;
   pushNodeId: string;
   /** Every key in the store (without the Redis prefix), sorted. */
@@ -79,12 +79,7 @@ export async function startServiceHarness(backend: 'memory' | 'redis', env: Reco
   const backends = await createBackends(config);
   const logger = createLogger({ level: config.LOG_LEVEL, role: 'test', nodeId: config.nodeId });
   const media = new FakeMediaNode();
-  const ctx = {
-    config,
-    logger,
-    backends,
-    local: new Map<string, unknown>([['mediaNode', media as unknown as MediaNode]]),
-  } as unknown as RoleContext;
+  const ctx = { config, logger, backends } as unknown as RoleContext;
   const registry = new NodeRegistry<MediaLoad>(backends.store, 'media');
   const heartbeat = async () =>
     registry.write({
@@ -97,8 +92,9 @@ export async function startServiceHarness(backend: 'memory' | 'redis', env: Reco
   const timer = setInterval(() => {
     heartbeat().catch(() => undefined);
   }, 1000);
-  const meeting = meetingServices(ctx);
-  const files = fileServices(ctx);
+  // The fake answers only the calls these tests make; any other would fail as a missing method.
+  const meeting = meetingServices(ctx, createMediaClient(ctx, media as unknown as LocalMediaNode));
+  const files = { ...fileServices(ctx, meeting.events), presentations: presentationService(ctx, { state: meeting.repo, events: meeting.events }) };
   files.queue.work((job, attempt) => files.files.convert(job, attempt));
   const prefix = backends.redis?.prefix ?? '';
 

@@ -1,4 +1,4 @@
-import { AppError } from '../common/errors.ts';
+import { AppError } from '../../common/errors.ts';
 
 /**
  * Ends an upload that has stopped coming in: no byte for `idleMs`, or not finished after

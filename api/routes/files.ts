@@ -1,39 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiAuth } from '../api/auth.ts';
-import { meetingIdParams, problem } from '../api/schemas.ts';
-import { AppError } from '../common/errors.ts';
-import type { MeetingService } from '../meeting/MeetingService.ts';
-import { originalKey, pageKey } from './FileRepository.ts';
-import type { FileService } from './FileService.ts';
-import { type UploadLimits, UploadRequest } from './UploadRequest.ts';
+import { AppError } from '../../common/errors.ts';
+import { fileIdSchema, type Files } from '../../files/contract.ts';
+import type { Meetings } from '../../meeting/contract.ts';
+import { fileInfoSchema as fileInfo } from '../../protocol/src/index.ts';
+import type { ApiAuth } from '../auth.ts';
+import { meetingIdParams, problem } from '../schemas.ts';
+import { type UploadLimits, UploadRequest } from '../upload/UploadRequest.ts';
 
-const fileParams = meetingIdParams.extend({ fileId: z.string().regex(/^f_[a-f0-9]{16}$/, 'is not a file id') });
+const fileParams = meetingIdParams.extend({ fileId: fileIdSchema });
 const pageParams = fileParams.extend({ page: z.coerce.number().int().min(1).max(10_000) });
 const tokenQuery = z.object({ token: z.string().max(4096).optional() });
-const fileInfo = z.object({
-  id: z.string(),
-  meetingId: z.string(),
-  name: z.string(),
-  type: z.string(),
-  size: z.number(),
-  sha256: z.string(),
-  status: z.enum(['uploaded', 'converting', 'ready', 'partial', 'failed']),
-  pages: z.array(z.number()),
-  missingPages: z.array(z.number()),
-  pageCount: z.number(),
-  progress: z.number(),
-  error: z.string().optional(),
-  uploadedBy: z.string().nullable(),
-  convertedBy: z.string().optional(),
-  createdAt: z.number(),
-});
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 408: problem, 409: problem, 413: problem, 415: problem, 429: problem };
 
-
 /** Decks and files of a meeting: upload (multipart), list, download, page images, delete. */
-export function fileRoutes(app: FastifyInstance, files: FileService, meetings: MeetingService, auth: ApiAuth, limits: UploadLimits): void {
+export function fileRoutes(app: FastifyInstance, files: Files, meetings: Pick<Meetings, 'get'>, auth: ApiAuth, limits: UploadLimits): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -66,7 +48,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
       } catch (error) {
         const refusal = upload.refusal(error);
         if (refusal instanceof AppError && (refusal.code === 'upload_incomplete' || refusal.code === 'request_timeout')) {
-          request.log.info({ meetingId: request.params.meetingId, code: refusal.code}, refusal.message);
+          request.log.info({ meetingId: request.params.meetingId, code: refusal.code }, refusal.message);
         } else await upload.drain();
         // Whatever is left unread must not sit in front of the client's next request.
         reply.header('connection', 'close');
@@ -82,7 +64,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
     { schema: { tags: ['files'], summary: "The meeting's files", params: meetingIdParams, querystring: tokenQuery, response: { 200: z.object({ files: z.array(fileInfo) }), ...errors } } },
     async (request) => {
       await auth.caller(request, request.params.meetingId);
-      return { files: await files.repo.list(request.params.meetingId) };
+      return { files: await files.list(request.params.meetingId) };
     },
   );
 
@@ -106,7 +88,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`)
         .header('x-content-sha256', file.sha256)
         .header('cache-control', 'private, no-store');
-      return reply.send(files.storage.read(originalKey(file)));
+      return reply.send(files.readOriginal(file));
     },
   );
 
@@ -120,7 +102,7 @@ export function fileRoutes(app: FastifyInstance, files: FileService, meetings: M
         throw new AppError('not_found', file.missingPages.includes(request.params.page) ? `page ${request.params.page} could not be converted` : `no page ${request.params.page}`);
       }
       reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=3600');
-      return reply.send(files.storage.read(pageKey(file, request.params.page)));
+      return reply.send(files.readPage(file, request.params.page));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../common/errors.ts';
+import { AppError } from '../../common/errors.ts';
 import { UploadWatch } from './UploadWatch.ts';
 
 export interface UploadLimits {
