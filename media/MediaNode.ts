@@ -2,7 +2,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../common/logger.ts';
 import type { ConsumerOptions, MediaSource, TransportOptions } from '../protocol/src/index.ts';
 import { Consuming } from './Consuming.ts';
-import type { MediaClient } from './MediaClient.ts';
+import type { MediaClient } from './contract.ts';
 import type { OutputCodec } from './mixer/protocol.ts';
 import { NodePiping } from './NodePiping.ts';
 import type { Empty, MediaNodeLinks, MediaNodeOptions, PeerNotice, Who } from './nodeTypes.ts';
@@ -12,7 +12,6 @@ import { Publishing } from './Publishing.ts';
 import { RoomRegistry } from './RoomRegistry.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 
-export { MEDIA_METHODS, type MediaMethodName } from './mediaMethods.ts';
 export type { MediaNodeLinks, MediaNodeOptions, PeerNotice } from './nodeTypes.ts';
 
 /**

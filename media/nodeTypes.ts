@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import type { MeetingEvent } from '../protocol/src/index.ts';
-import type { MediaClient } from './MediaClient.ts';
+import type { MediaClient } from './contract.ts';
 import type { ParticipantLimits } from './roomTypes.ts';
 
 export interface MediaNodeOptions {
