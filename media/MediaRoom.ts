@@ -3,10 +3,9 @@ import type { Logger } from '../common/logger.ts';
 import { detach } from '../common/detach.ts';
 import { ActiveSpeaker } from './ActiveSpeaker.ts';
 import { CrossWorkerPipes } from './CrossWorkerPipes.ts';
-import type { MeetingMix } from './mixer/MeetingMix.ts';
 import { ParticipantMedia } from './ParticipantMedia.ts';
 import { RoomNodePipes } from './RoomNodePipes.ts';
-import type { RoomProducer } from './roomTypes.ts';
+import type { RoomMix, RoomProducer } from './roomTypes.ts';
 import type { RouterSlot } from './RouterSlot.ts';
 
 export interface MediaRoomHooks {
@@ -31,7 +30,7 @@ export class MediaRoom {
   readonly #speaker: ActiveSpeaker;
   #addingSlot?: Promise<RouterSlot>;
   /** The audio mix, present while the meeting has phone legs on this node. */
-  mix?: MeetingMix;
+  mix?: RoomMix;
   #idleTimer?: NodeJS.Timeout;
 
   readonly meetingId: string;

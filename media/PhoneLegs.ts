@@ -46,7 +46,8 @@ export class PhoneLegs {
     const media = room.participant(participantId);
     const { id: transportId, ip, port } = await this.transports.createPlain({ meetingId, participantId, comedia: peer === undefined });
     if (peer) await this.transports.connectPlain({ meetingId, participantId, transportId, ip: peer.ip, port: peer.port });
-    let mix = room.mix;
+    // The room holds its mix as a RoomMix; only a MeetingMix (the one kind there is) takes outputs.
+    let mix = room.mix instanceof MeetingMix ? room.mix : undefined;
     if (!mix) {
       mix = new MeetingMix(room, this.#audioMixer(), this.options.listenIp);
       room.mix = mix;

@@ -36,3 +36,14 @@ export interface ParticipantLimits {
   producers: number;
   consumers: number;
 }
+
+/**
+ * What a room asks of its audio mix (mixer/MeetingMix.ts): the room drives the mix but does not
+ * build it, so the mix may know the room without the two importing each other.
+ */
+export interface RoomMix {
+  readonly outputs: number;
+  addProducer(entry: RoomProducer): Promise<void>;
+  removeOutput(participantId: string): boolean;
+  close(): void;
+}
