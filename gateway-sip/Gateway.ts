@@ -9,8 +9,8 @@ import { ALLOW, DialIn, refuse } from './DialIn.ts';
 import { DialOut } from './DialOut.ts';
 import { DialPolicy } from './DialPolicy.ts';
 import { Dialogs } from './Dialogs.ts';
+import { InDialog } from './InDialog.ts';
 import { type GatewayServices, MeetingLeg } from './MeetingLeg.ts';
-import { buildSdp, negotiate, parseAudio } from './sdp.ts';
 import type { ServerTransaction, SipHandler, SipServer } from './SipServer.ts';
 import type { Flow } from './SipTransport.ts';
 import type { TrunkAuth } from './TrunkAuth.ts';
@@ -43,14 +43,15 @@ const CLOSE_WAIT_MS = 2000;
 
 /**
  * Turns telephone calls into meeting participants. This class dispatches: new calls to DialIn
- * (PIN in the request URI, or the IVR), dial-out to DialOut, in-dialog requests (matched to
- * their dialog and the trunk policy) here, and ends calls from either side or by silence.
+ * (PIN in the request URI, or the IVR), dial-out to DialOut, in-dialog requests and CANCEL to
+ * InDialog, and ends calls from either side, by the meeting or by silence.
  */
 export class Gateway implements SipHandler {
   readonly calls = new Dialogs();
   readonly #dialIn: DialIn;
   readonly #leg: MeetingLeg;
   readonly #dialOut: DialOut;
+  readonly #inDialog: InDialog;
   #server?: SipServer;
   readonly #timer: NodeJS.Timeout;
 
@@ -74,6 +75,17 @@ export class Gateway implements SipHandler {
     };
     this.#dialIn = new DialIn(host, auth, (pin) => services.repo.meetingIdForPin(pin), options, logger);
     this.#dialOut = new DialOut(host, new DialPolicy(options.dialAllowlist, options.dialRate), options, logger);
+    this.#inDialog = new InDialog(
+      {
+        calls: this.calls,
+        address: () => this.#address,
+        end: (call) => this.#end(call),
+        digit: (call, digit) => this.#dialIn.digit(call, digit),
+      },
+      auth,
+      options,
+      logger,
+    );
     this.#timer = setInterval(() => this.#checkRtp(), 1000);
     this.#timer.unref();
   }
@@ -89,11 +101,11 @@ export class Gateway implements SipHandler {
   onRequest(tx: ServerTransaction): void {
     const { request, flow } = tx;
     if (request.method === 'CANCEL') {
-      this.#cancel(tx);
+      this.#inDialog.cancel(tx);
       return;
     }
     if (tagOf(request.headers.to) !== undefined) {
-      this.#inDialog(tx);
+      this.#inDialog.handle(tx);
       return;
     }
     if (request.method === 'INVITE') {
@@ -140,91 +152,6 @@ export class Gateway implements SipHandler {
     clearInterval(this.#timer);
     const wait = (work: Promise<void>) => Promise.race([work, new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
     await Promise.all([...this.calls.values()].map((call) => wait(this.#hangUp(call, 'gateway shutting down'))));
-  }
-
-  /** A request inside a dialog: it must match the dialog, and pass the trunk's policy again. */
-  #inDialog(tx: ServerTransaction): void {
-    const { request, flow } = tx;
-    const call = this.calls.match(request, flow);
-    if (!call) {
-      tx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    // Our own dial-out's peer is the destination we chose, matched by address and tags.
-    if (call.direction === 'in') {
-      const verdict = this.auth.check(request, flow.address);
-      if (!verdict.ok) {
-        refuse(tx, verdict);
-        return;
-      }
-      if (verdict.trunk !== call.trunk) {
-        tx.reply(403, 'Forbidden');
-        return;
-      }
-    }
-    switch (request.method) {
-      case 'INVITE':
-        this.#reInvite(tx, call);
-        return;
-      case 'BYE':
-        tx.reply(200, 'OK');
-        this.logger.info({ callId: call.callId }, 'caller hung up');
-        detach(this.logger, 'ending a call', this.#end(call));
-        return;
-      case 'INFO':
-        this.#info(tx, call);
-        return;
-      case 'OPTIONS':
-        tx.reply(200, 'OK', { headers: { allow: ALLOW, accept: 'application/sdp' } });
-        return;
-      default:
-        tx.reply(405, 'Method Not Allowed', { headers: { allow: ALLOW } });
-    }
-  }
-
-  #reInvite(tx: ServerTransaction, call: Call): void {
-    const content = tx.request.content ?? '';
-    if (content.trim() !== '') {
-      const offer = parseAudio(content);
-      const negotiated = offer ? negotiate(offer) : null;
-      if (!negotiated) {
-        tx.reply(488, 'Not Acceptable Here');
-        return;
-      }
-      // The codec stays; only where the phone's media goes may change (hold, transfer).
-      call.rtp.updateRemote(negotiated.remote);
-    }
-    const n = call.rtp.negotiated;
-    tx.reply(200, 'OK', {
-      headers: { contact: [{ uri: `sip:convene@${this.#address}:${this.options.sipPort}` }], 'content-type': 'application/sdp' },
-      content: buildSdp({
-        address: this.#address,
-        port: call.rtp.ports.phonePort,
-        codecs: [{ name: n.codec, payloadType: n.payloadType }],
-        telephoneEvent: n.telephoneEvent,
-        sessionId: String(Date.now()),
-      }),
-    });
-  }
-
-  #cancel(tx: ServerTransaction): void {
-    // Calls are answered at once, so a CANCEL usually finds the INVITE already answered:
-    // the caller then ends the call with BYE. One still unconfirmed is dropped here.
-    const call = this.calls.matchCancel(tx.request, tx.flow);
-    if (!call) {
-      tx.reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    tx.reply(200, 'OK');
-    if (!call.confirmed) detach(this.logger, 'ending a cancelled call', this.#end(call));
-  }
-
-  #info(tx: ServerTransaction, call: Call): void {
-    tx.reply(200, 'OK');
-    // Keying digits by INFO is activity too, though no RTP flows meanwhile.
-    call.rtp.lastReceivedAt = Date.now();
-    const signal = /Signal\s*=\s*([0-9*#A-D])/i.exec(tx.request.content ?? '')?.[1];
-    if (signal) detach(this.logger, 'DTMF digit', this.#dialIn.digit(call, signal.toUpperCase()));
   }
 
   #onMeetingEvent(call: Call, event: MeetingEvent): void {
