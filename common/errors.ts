@@ -18,6 +18,8 @@ export const errorCodes = {
   meeting_not_found: 404,
   participant_not_found: 404,
   unknown_event: 404,
+  /** The socket handshake's protocol version is not one this server speaks (docs: Protocol). */
+  unsupported_protocol: 400,
   request_timeout: 408,
   upload_incomplete: 400,
   conflict: 409,

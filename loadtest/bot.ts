@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { ConveneClient, RemoteTrack } from '../sdk/ConveneClient.ts';
+import type { ConveneClient, MediaTrack, RemoteTrack } from '@convene/sdk';
 
-import { ConveneClient as Client, wrtc } from '../sdk/node.ts';
+import { ConveneClient as Client, wrtc } from '@convene/sdk/node';
 
 const SAMPLE_RATE = 48_000;
 const FRAME_MS = 10;
@@ -141,7 +141,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
 }
 
 /** A sine tone as a live audio track; stopping it matters, as a live track keeps Node running. */
-function startTone(hz: number): { track: MediaStreamTrack; stop(): void } {
+function startTone(hz: number): { track: MediaTrack; stop(): void } {
   const source = new wrtc.nonstandard.RTCAudioSource();
   const track = source.createTrack();
   const step = (2 * Math.PI * hz) / SAMPLE_RATE;

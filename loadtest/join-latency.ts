@@ -10,7 +10,8 @@ import { machine, revision, writeSection } from './report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/performance.md');
-const COMMAND = 'node loadtest/join-latency.ts';
+// The bots load the SDK from its TypeScript sources, which the condition selects (sdk/package.json).
+const COMMAND = 'node --conditions=@convene/source loadtest/join-latency.ts';
 const PORT = 3300;
 const SERVER_ENV = { MEDIA_PORT_BASE: '47000', MEDIA_RTC_MIN_PORT: '47010', MEDIA_RTC_MAX_PORT: '47300' };
 const SINGLE_ROUNDS = 20;

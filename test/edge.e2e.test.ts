@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import { ConveneClient } from '../sdk/node.ts';
+import { ConveneClient } from '@convene/sdk/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createMeeting, type RunningServer, startServer } from './support/server.ts';
 import { type Ack, API_KEY, connect, connectRefusal, data, enter, joinToken, opus, publishAudio, send, takeSeat, via } from './support/signalling.ts';

@@ -13,6 +13,8 @@ await build({
   format: 'esm',
   target: ['chrome110', 'firefox115', 'safari16'],
   platform: 'browser',
+  // The SDK and protocol packages are bundled from their TypeScript sources (see their exports maps).
+  conditions: ['@convene/source'],
   sourcemap: true,
   minify: process.env.NODE_ENV === 'production',
   outfile: path.join(out, 'app.js'),

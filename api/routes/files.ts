@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../common/errors.ts';
 import { fileIdSchema, type Files } from '../../files/contract.ts';
 import type { Meetings } from '../../meeting/contract.ts';
-import { fileInfoSchema as fileInfo } from '../../protocol/src/index.ts';
+import { fileInfo } from '../../protocol/src/index.ts';
 import type { ApiAuth } from '../auth.ts';
 import { meetingIdParams, problem } from '../schemas.ts';
 import { type UploadLimits, UploadRequest } from '../upload/UploadRequest.ts';

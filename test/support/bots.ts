@@ -1,6 +1,6 @@
-import type { ConveneClient, JoinOptions } from '../../sdk/ConveneClient.ts';
+import type { ConveneClient, JoinOptions } from '@convene/sdk';
 
-import { ConveneClient as Client, wrtc } from '../../sdk/node.ts';
+import { ConveneClient as Client, wrtc } from '@convene/sdk/node';
 
 // @roamhq/wrtc aborts Node in its native teardown at a natural exit once an RTCAudioSource has
 // existed (a known issue of the binding). Every result has been reported by the time the loop

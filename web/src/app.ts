@@ -1,5 +1,5 @@
-import type { MediaSource, ParticipantInfo } from '../../protocol/src/index.ts';
-import { type ConveneClient as Client, ConveneClient, type RemoteTrack } from '../../sdk/ConveneClient.ts';
+import type { MediaSource, ParticipantInfo } from '@convene/protocol';
+import { type ConveneClient as Client, ConveneClient, type RemoteTrack } from '@convene/sdk';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const meetingId = location.pathname.match(/^\/m\/([A-Za-z0-9]+)/)?.[1];

@@ -16,7 +16,11 @@ Object.assign(globalThis, {
   RTCRtpTransceiver: wrtc.RTCRtpTransceiver,
 });
 
-export const { ConveneClient, ConveneError } = await import('./ConveneClient.ts');
+const sdk = await import('./index.ts');
+export const { ConveneClient, ConveneError } = sdk;
+export type ConveneClient = import('./ConveneClient.ts').ConveneClient;
+export type ConveneError = import('./ConveneError.ts').ConveneError;
+export type * from './index.ts';
 export { wrtc };
 /** The handler mediasoup-client needs on @roamhq/wrtc. */
 export const NODE_HANDLER = 'Chrome111' as const;

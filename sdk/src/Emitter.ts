@@ -1,3 +1,5 @@
+import { reportError } from './platform.ts';
+
 type Listener = (...args: unknown[]) => void;
 
 /** A minimal typed event emitter that runs in browsers, mini-program webviews and Node alike. */
@@ -28,7 +30,7 @@ export class Emitter<Events extends Record<string, unknown[]>> {
       try {
         listener(...args);
       } catch (error) {
-        console.error(`listener for ${String(event)} failed`, error);
+        reportError(`listener for ${String(event)} failed`, error);
       }
     }
   }

@@ -1,0 +1,269 @@
+import type { ClientMessage, ClientMessageName, ClientResults, MediaSource } from '@convene/protocol';
+import { Device } from 'mediasoup-client';
+import type { types as ms } from 'mediasoup-client';
+import { ConveneError } from './ConveneError.ts';
+import { Emitter } from './Emitter.ts';
+import type { ClientEvents, MediaTrack, RemoteTrack } from './types.ts';
+
+/** Sends one protocol message and resolves with its answer (see {@link Signalling.request}). */
+export type Requester = <N extends ClientMessageName>(name: N, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
+
+export interface LocalPublication {
+  source: MediaSource;
+  track: MediaTrack;
+  producer: ms.Producer;
+  simulcast: boolean;
+}
+
+export interface PublishOptions {
+  simulcast?: boolean;
+  paused?: boolean;
+}
+
+type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error'>;
+
+/**
+ * This participant's media through mediasoup-client: the device, the send and receive
+ * transports mirrored from the server, what it publishes and what it consumes. Signalling
+ * reaches it only as a {@link Requester}.
+ */
+export class MediaSession extends Emitter<MediaEvents> {
+  /** Remote tracks by producer id. */
+  readonly remoteTracks = new Map<string, RemoteTrack>();
+  #device?: Device;
+  #sendTransport?: ms.Transport;
+  #recvTransport?: ms.Transport;
+  #recvPending?: Promise<ms.Transport>;
+  readonly #publications = new Map<MediaSource, LocalPublication>();
+  readonly #consuming = new Map<string, Promise<void>>();
+
+  readonly #request: Requester;
+  readonly #handlerName?: ms.BuiltinHandlerName;
+  readonly #mayRestartIce: () => boolean;
+  constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean) {
+    super();
+    this.#request = request;
+    this.#handlerName = handlerName;
+    this.#mayRestartIce = mayRestartIce;
+  }
+
+  /** Loads the device with the router's capabilities (once) and returns this client's. */
+  async load(): Promise<ms.RtpCapabilities> {
+    if (!this.#device) {
+      const { rtpCapabilities } = await this.#request('getRouterRtpCapabilities', {});
+      const device = this.#handlerName ? new Device({ handlerName: this.#handlerName }) : new Device();
+      await device.load({ routerRtpCapabilities: rtpCapabilities as ms.RtpCapabilities });
+      this.#device = device;
+    }
+    return this.#device.rtpCapabilities;
+  }
+
+  get transports(): { send?: ms.Transport; recv?: ms.Transport } {
+    return { send: this.#sendTransport, recv: this.#recvTransport };
+  }
+
+  async publish(track: MediaTrack, source: MediaSource, options: PublishOptions = {}): Promise<ms.Producer> {
+    const transport = await this.#ensureSendTransport();
+    const simulcast = options.simulcast ?? source === 'camera';
+    const producer = await transport.produce({
+      track,
+      encodings: simulcast
+        ? [
+            { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+            { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+            { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+          ]
+        : undefined,
+      codecOptions: track.kind === 'audio' ? { opusDtx: true, opusFec: true } : undefined,
+      stopTracks: false,
+      appData: { source, paused: options.paused ?? false },
+    });
+    if (options.paused) producer.pause();
+    this.#publications.set(source, { source, track, producer, simulcast });
+    return producer;
+  }
+
+  async unpublish(source: MediaSource): Promise<void> {
+    const publication = this.#publications.get(source);
+    if (!publication) return;
+    this.#publications.delete(source);
+    publication.producer.close();
+    await this.#request('closeProducer', { producerId: publication.producer.id }).catch(() => undefined);
+  }
+
+  async setMuted(source: MediaSource, muted: boolean): Promise<void> {
+    const publication = this.#publications.get(source);
+    if (!publication) return;
+    if (muted) publication.producer.pause();
+    else publication.producer.resume();
+    await this.#request(muted ? 'pauseProducer' : 'resumeProducer', { producerId: publication.producer.id });
+  }
+
+  /** A moderator muted this source on the server: stop sending too. */
+  pauseLocal(source: MediaSource): void {
+    this.#publications.get(source)?.producer.pause();
+  }
+
+  publication(source: MediaSource): ms.Producer | undefined {
+    return this.#publications.get(source)?.producer;
+  }
+
+  publications(): LocalPublication[] {
+    return [...this.#publications.values()];
+  }
+
+  /** Subscribes to one remote producer; a no-op if already subscribed. */
+  async subscribe(producerId: string): Promise<void> {
+    if (this.#consuming.has(producerId)) return this.#consuming.get(producerId);
+    const work = this.#consume(producerId).catch((error: unknown) => {
+      this.#consuming.delete(producerId);
+      if (error instanceof ConveneError && error.code === 'not_found') return; // closed meanwhile
+      this.emit('error', error as Error);
+    });
+    this.#consuming.set(producerId, work);
+    return work;
+  }
+
+  /** The remote producer is gone: end its track. */
+  dropProducer(producerId: string): void {
+    this.#consuming.delete(producerId);
+    const remote = this.remoteTracks.get(producerId);
+    if (!remote) return;
+    this.remoteTracks.delete(producerId);
+    remote.consumer.close();
+    this.emit('trackEnded', remote);
+  }
+
+  /** Restarts ICE on the transports the server kept; false when one could not and media must be rebuilt. */
+  async restartIce(): Promise<boolean> {
+    let restarted = true;
+    for (const transport of [this.#sendTransport, this.#recvTransport]) {
+      if (!transport || transport.closed) continue;
+      try {
+        const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
+        await transport.restartIce({ iceParameters: iceParameters as ms.IceParameters });
+      } catch {
+        restarted = false;
+      }
+    }
+    return restarted;
+  }
+
+  /** After a resumed seat: ends tracks of producers closed meanwhile, and resumes the consumers held. */
+  async resync(remoteProducers: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const [producerId] of this.remoteTracks) if (!remoteProducers.has(producerId)) this.dropProducer(producerId);
+    // A consume whose resume was cut off by the outage left its consumer paused on the
+    // server; resuming is idempotent, so ask again for every consumer we hold.
+    await Promise.all([...this.remoteTracks.values()].map((remote) => this.#request('resumeConsumer', { consumerId: remote.consumerId }).catch(() => undefined)));
+  }
+
+  /** Publishes again, on new transports, the tracks that are still live. */
+  async republish(publications: LocalPublication[]): Promise<void> {
+    for (const publication of publications) {
+      if (publication.track.readyState === 'live') await this.publish(publication.track, publication.source, { simulcast: publication.simulcast });
+    }
+  }
+
+  /** Closes every transport and track here; returns the transport ids the server may still hold. */
+  close(): string[] {
+    const ids = [this.#sendTransport, this.#recvTransport].filter((t) => t !== undefined).map((t) => t.id);
+    this.#sendTransport?.close();
+    this.#recvTransport?.close();
+    this.#sendTransport = undefined;
+    this.#recvTransport = undefined;
+    this.#publications.clear();
+    for (const producerId of [...this.remoteTracks.keys()]) this.dropProducer(producerId);
+    this.#consuming.clear();
+    return ids;
+  }
+
+  async ensureRecvTransport(): Promise<ms.Transport> {
+    if (this.#recvTransport && !this.#recvTransport.closed) return this.#recvTransport;
+    this.#recvPending ??= (async () => {
+      const transport = await this.#createTransport('recv');
+      this.#recvTransport = transport;
+      return transport;
+    })().finally(() => {
+      this.#recvPending = undefined;
+    });
+    return this.#recvPending;
+  }
+
+  async #consume(producerId: string): Promise<void> {
+    const transport = await this.ensureRecvTransport();
+    const options = await this.#request('consume', { producerId });
+    // consume is idempotent on the server: asked again after an answer or a resume was cut off
+    // by a network drop, it returns the consumer we may already hold. Then only make sure it runs.
+    const held = this.remoteTracks.get(producerId);
+    if (held && held.consumerId === options.id && !held.consumer.closed) {
+      await this.#request('resumeConsumer', { consumerId: held.consumerId });
+      return;
+    }
+    const consumer = await transport.consume({
+      id: options.id,
+      producerId: options.producerId,
+      kind: options.kind,
+      rtpParameters: options.rtpParameters as ms.RtpParameters,
+      // One stream per person for microphone and camera, so the browser syncs their lips and
+      // voice (mediasoup >= 3.25 stamps sender reports with capture time, which that relies on);
+      // a screen share is a stream of its own.
+      streamId: `${options.participantId}-${options.source === 'screen' ? 'screen' : 'av'}`,
+      appData: { participantId: options.participantId, source: options.source },
+    });
+    const remote: RemoteTrack = {
+      consumerId: consumer.id,
+      producerId,
+      participantId: options.participantId,
+      source: options.source,
+      kind: options.kind,
+      track: consumer.track,
+      consumer,
+    };
+    this.remoteTracks.set(producerId, remote);
+    // Announced before the resume: if the resume is cut off, a later subscribe resumes this one.
+    this.emit('track', remote);
+    await this.#request('resumeConsumer', { consumerId: consumer.id });
+  }
+
+  async #ensureSendTransport(): Promise<ms.Transport> {
+    if (this.#sendTransport && !this.#sendTransport.closed) return this.#sendTransport;
+    const transport = await this.#createTransport('send');
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.#request('produce', {
+        transportId: transport.id,
+        kind,
+        rtpParameters: rtpParameters as unknown as Record<string, unknown>,
+        source: appData.source as MediaSource,
+        paused: appData.paused as boolean,
+      })
+        .then(({ producerId }) => callback({ id: producerId }))
+        .catch(errback);
+    });
+    this.#sendTransport = transport;
+    return transport;
+  }
+
+  /** A transport made on the server, mirrored by mediasoup-client, with connection handling. */
+  async #createTransport(direction: 'send' | 'recv'): Promise<ms.Transport> {
+    const options = await this.#request('createTransport', { direction });
+    const params = {
+      id: options.id,
+      iceParameters: options.iceParameters as ms.IceParameters,
+      iceCandidates: options.iceCandidates as ms.IceCandidate[],
+      dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
+    };
+    const transport = direction === 'send' ? this.#device!.createSendTransport(params) : this.#device!.createRecvTransport(params);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> })
+        .then(() => callback())
+        .catch(errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state !== 'failed' || !this.#mayRestartIce()) return;
+      this.#request('restartIce', { transportId: transport.id })
+        .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as ms.IceParameters }))
+        .catch(() => undefined);
+    });
+    return transport;
+  }
+}

@@ -1,0 +1,67 @@
+import type { types as ms } from 'mediasoup-client';
+import type { ChatMessage, FileInfo, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents } from '@convene/protocol';
+import type { FetchLike } from './platform.ts';
+
+/**
+ * A media track as mediasoup-client types it: the platform's `MediaStreamTrack` (the DOM's in a
+ * browser, @roamhq/wrtc's in Node, react-native-webrtc's in React Native). The SDK itself is
+ * compiled without the DOM lib, so it names the track through mediasoup-client.
+ */
+export type MediaTrack = ms.Consumer['track'];
+
+export interface RemoteTrack {
+  consumerId: string;
+  producerId: string;
+  participantId: string;
+  source: MediaSource;
+  kind: 'audio' | 'video';
+  track: MediaTrack;
+  consumer: ms.Consumer;
+}
+
+export type ClientEvents = {
+  joined: [JoinResult];
+  participantJoined: [ParticipantInfo];
+  participantUpdated: [ParticipantInfo];
+  participantLeft: [{ participantId: string; reason: string }];
+  track: [RemoteTrack];
+  trackEnded: [RemoteTrack];
+  producerUpdated: [ProducerInfo];
+  activeSpeaker: [string | null];
+  chatMessage: [ChatMessage];
+  meetingUpdated: [MeetingSummary];
+  presentation: [Presentation | null];
+  fileUpdated: [FileInfo, { deleted: boolean }];
+  moderation: [ServerEvents['moderation']];
+  /** The connection dropped; the SDK is trying to get the seat back. */
+  reconnecting: [];
+  /** The seat is back; `rebuilt` says whether media transports had to be made anew. */
+  reconnected: [{ rebuilt: boolean }];
+  /** The session is over: left, removed, ended or the seat was lost. */
+  closed: [{ reason: string }];
+  error: [Error];
+};
+
+export interface JoinOptions {
+  baseUrl: string;
+  meetingId: string;
+  name: string;
+  password?: string;
+  hostKey?: string;
+  /**
+   * mediasoup-client handler: detected in browsers; 'Chrome111' for @roamhq/wrtc in Node
+   * (`NODE_HANDLER` of `@convene/sdk/node`), 'ReactNative106' (Unified Plan) for react-native-webrtc.
+   */
+  handlerName?: ms.BuiltinHandlerName;
+  kind?: 'browser' | 'bot';
+  /** Subscribe to every remote producer automatically (default true). */
+  autoSubscribe?: boolean;
+  requestTimeoutMs?: number;
+  /** The fetch to use for HTTP calls (default: the global one). */
+  fetch?: FetchLike;
+  /**
+   * Push nodes to connect to, in order of preference (default: `baseUrl`). When a connection
+   * is lost, each reconnection attempt tries the next one, so a dead push node is skipped.
+   */
+  signalingUrls?: string[];
+}
