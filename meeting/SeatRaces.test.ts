@@ -37,13 +37,13 @@ describe('seat races on the memory backends', () => {
     await d.seats.disconnected(meetingId, alice.id, 'socket-1');
     return { meetingId, watch, alice };
   };
-  const resume = (meetingId: string, session: Parameters<MeetingDomain['seats']['join']>[0], socketId = 'socket-2') =>
+  const resume = (session: Parameters<MeetingDomain['seats']['join']>[0], socketId = 'socket-2') =>
     d.seats.join(session, socketId, { rtpCapabilities: {} }, 'push-a');
 
   describe('leave against resume', () => {
     it('resume first: the seat is taken back, then the leave ends it, announced once', async () => {
       const { meetingId, watch, alice } = await heldSeat();
-      expect(await outcome(resume(meetingId, alice.session))).toBe('resumed');
+      expect(await outcome(resume(alice.session))).toBe('resumed');
       await d.seats.leave(meetingId, alice.id, 'left');
       await watch.settled();
       expect(await d.repo.getParticipant(meetingId, alice.id)).toBeNull();
@@ -53,7 +53,7 @@ describe('seat races on the memory backends', () => {
     it('leave first: the session token cannot bring the seat back', async () => {
       const { meetingId, watch, alice } = await heldSeat();
       await d.seats.leave(meetingId, alice.id, 'left');
-      expect(await outcome(resume(meetingId, alice.session))).toBe('participant_not_found');
+      expect(await outcome(resume(alice.session))).toBe('participant_not_found');
       await watch.settled();
       expect(await d.repo.getParticipant(meetingId, alice.id)).toBeNull();
       expect(watch.left(alice.id)).toHaveLength(1);
@@ -67,7 +67,7 @@ describe('seat races on the memory backends', () => {
         const { meetingId, watch, alice } = await heldSeat();
         // The leave starts a varying number of turns of the event loop after the resume, so
         // the rounds cover the interleavings of their steps.
-        const joining = outcome(resume(meetingId, alice.session));
+        const joining = outcome(resume(alice.session));
         await turns(round % 12);
         const [, joined] = await Promise.all([d.seats.leave(meetingId, alice.id, 'left'), joining]);
         seen.add(joined);
@@ -88,7 +88,7 @@ describe('seat races on the memory backends', () => {
 
     it('rejoin first: the cleaner leaves the retaken seat alone and forgets it was on hold', async () => {
       const { meetingId, watch, alice } = await heldSeat(0);
-      expect(await outcome(resume(meetingId, alice.session))).toBe('resumed');
+      expect(await outcome(resume(alice.session))).toBe('resumed');
       expect(await cleaner().sweep()).toBe('swept');
       await watch.settled();
       expect(await d.repo.getParticipant(meetingId, alice.id)).toMatchObject({ connection: 'connected', socketId: 'socket-2' });
@@ -99,7 +99,7 @@ describe('seat races on the memory backends', () => {
     it('cleaner first: the seat is released as timed out, and the rejoin is told so', async () => {
       const { meetingId, watch, alice } = await heldSeat(0);
       expect(await d.seats.releaseExpired()).toBe(1);
-      expect(await outcome(resume(meetingId, alice.session))).toBe('participant_not_found');
+      expect(await outcome(resume(alice.session))).toBe('participant_not_found');
       await watch.settled();
       expect(watch.left(alice.id)).toEqual([{ participantId: alice.id, reason: 'timeout' }]);
     });
@@ -110,7 +110,7 @@ describe('seat races on the memory backends', () => {
       const seen = new Set<string>();
       for (let round = 0; round < ROUNDS; round++) {
         const { meetingId, watch, alice } = await heldSeat();
-        const joining = outcome(resume(meetingId, alice.session));
+        const joining = outcome(resume(alice.session));
         await turns(round % 12);
         const [released, joined] = await Promise.all([d.seats.releaseExpired(), joining]);
         seen.add(joined);
@@ -147,16 +147,16 @@ describe('seat races on the memory backends', () => {
 
       const left = await d.seat(meetingId, 'left');
       await d.seats.leave(meetingId, left.id, 'left');
-      expect(await outcome(resume(meetingId, left.session, 'socket-left-2'))).toBe('participant_not_found');
+      expect(await outcome(resume(left.session, 'socket-left-2'))).toBe('participant_not_found');
 
       const timedOut = await d.seat(meetingId, 'timed-out');
       await d.seats.disconnected(meetingId, timedOut.id, `socket-timed-out`);
       await d.seats.releaseExpired();
-      expect(await outcome(resume(meetingId, timedOut.session, 'socket-timed-out-2'))).toBe('participant_not_found');
+      expect(await outcome(resume(timedOut.session, 'socket-timed-out-2'))).toBe('participant_not_found');
 
       const removed = await d.seat(meetingId, 'removed');
       await d.seats.remove(meetingId, removed.id, null);
-      expect(await outcome(resume(meetingId, removed.session, 'socket-removed-2'))).toBe('token_revoked');
+      expect(await outcome(resume(removed.session, 'socket-removed-2'))).toBe('token_revoked');
       expect(await d.repo.isTokenRevoked(removed.session.jti!)).toBe(true);
 
       for (const id of [left.id, timedOut.id, removed.id]) expect(await d.repo.getParticipant(meetingId, id)).toBeNull();
@@ -164,7 +164,7 @@ describe('seat races on the memory backends', () => {
 
     it('a session token resumes a held seat as the same participant, closing the old socket', async () => {
       const { meetingId, alice } = await heldSeat();
-      const { result, previousSocketId } = await resume(meetingId, alice.session);
+      const { result, previousSocketId } = await resume(alice.session);
       expect(result.resumed).toBe(true);
       expect(result.self.id).toBe(alice.id);
       expect(previousSocketId).toBe('socket-1');
