@@ -97,7 +97,7 @@ describe('seat races on the memory backends', () => {
     });
 
     it('cleaner first: the seat is released as timed out, and the rejoin is told so', async () => {
-      const { meetingId, watch, alice } = await heldSeat(0);
+      const { watch, alice } = await heldSeat(0);
       expect(await d.seats.releaseExpired()).toBe(1);
       expect(await outcome(resume(alice.session))).toBe('participant_not_found');
       await watch.settled();
@@ -163,7 +163,7 @@ describe('seat races on the memory backends', () => {
     });
 
     it('a session token resumes a held seat as the same participant, closing the old socket', async () => {
-      const { meetingId, alice } = await heldSeat();
+      const { alice } = await heldSeat();
       const { result, previousSocketId } = await resume(alice.session);
       expect(result.resumed).toBe(true);
       expect(result.self.id).toBe(alice.id);
