@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { detach } from './detach.ts';
+import { waitFor } from './testing.ts';
 
 describe('installProcessGuard', () => {
   it('keeps the process running through an unhandled rejection and a throw in a callback, and counts both', () => {
@@ -43,7 +44,7 @@ describe('detach', () => {
     detach(logger, 'starting work', () => {
       throw new Error('bad input');
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => lines.join('').includes('starting work failed') && lines.join('').includes('sending a notice failed'), { intervalMs: 5, what: 'both failures logged' });
     expect(lines.join('')).toContain('sending a notice failed');
     expect(lines.join('')).toContain('peer gone');
     expect(lines.join('')).toContain('starting work failed');

@@ -42,8 +42,8 @@ describe('InProcessQueue', () => {
     });
     await queue.enqueue(job('a', 1));
     await queue.enqueue(job('b', 1));
-    await waitFor(() => attempts >= 2 && running === 0, { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 700));
+    // Every attempt of both jobs (two each, the retries after a back-off) has run and stopped.
+    await waitFor(() => attempts === 4 && running === 0, { timeoutMs: 10_000, what: 'all four attempts' });
     expect(most).toBe(1);
     await queue.close();
   });

@@ -1,6 +1,5 @@
-import { BackgroundLoop } from '../common/BackgroundLoop.ts';
+import { LeasedSweeper } from '../common/LeasedSweeper.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
-import { tryLock } from '../common/state/lock.ts';
 import type { SeatedReader } from '../meeting/contract.ts';
 import type { FileService } from './FileService.ts';
 import type { FileServices } from './services.ts';
@@ -14,16 +13,13 @@ export async function startFilesRole(ctx: RoleContext, services: FileServices, m
   const { files, queue } = services;
   queue.work((job, attempt, signal) => files.convert(job, attempt, signal));
 
-  const cleaner = new BackgroundLoop({ name: 'files-cleaner', intervalMs: 60_000, logger, metrics: ctx.metrics }, async () => {
-    const lock = await tryLock(ctx.backends.store, 'files-cleaner', 5 * 60_000);
-    if (!lock) return;
-    try {
+  const cleaner = new LeasedSweeper(
+    { name: 'files-cleaner', intervalMs: 60_000, leaseMs: 5 * 60_000, store: ctx.backends.store, logger, metrics: ctx.metrics },
+    async () => {
       const result = await cleanEndedMeetingFiles(files, meetings, ctx.config.FILES_RETENTION_MS);
       if (result.meetings || result.temporaries) logger.info(result, 'cleaned files');
-    } finally {
-      await lock.release().catch(() => undefined);
-    }
-  });
+    },
+  );
   cleaner.start({ immediately: true });
 
   return {

@@ -33,7 +33,6 @@ describe('dial-out transactions (issue 11)', () => {
     uas = await startFakeUas({ ringOnly: true });
     const { callId } = await harness.gateway.dial('meetingA', `sip:+15550100@127.0.0.1:${uas.port}`);
     const cancel = await uas.waitFor(of(callId, 'CANCEL'), 4000);
-    expect(Date.now() - cancel.at).toBeLessThan(4000);
     expect(header(cancel.message, 'cseq')).toMatch(/ CANCEL$/);
     const ack = await uas.waitFor(of(callId, 'ACK'), 3000);
     expect(header(ack.message, 'to')).toMatch(/tag=/);

@@ -6,8 +6,8 @@ import opus from '@discordjs/opus';
 const { OpusEncoder } = opus;
 type OpusEncoder = InstanceType<typeof OpusEncoder>;
 import { decodeALaw, decodeMuLaw } from '../audio/g711.ts';
-import { Upsampler8to48 } from '../audio/resample.ts';
 import { audioLevelDbov, buildRtp, dtmfDigit, parseRtp, parseTelephoneEvent } from '../audio/rtp.ts';
+import { Reframer } from './Reframer.ts';
 import type { Negotiated } from './sdp.ts';
 
 /** The payload type and header extension id the gateway's Opus producer declares. */
@@ -32,8 +32,9 @@ export interface RtpSessionEvents {
 
 /**
  * One call's media on the gateway. Towards the phone: one UDP port (the one in our SDP). The
- * caller's G.711 is decoded, resampled to 48 kHz and encoded to Opus for the media node, where
- * it is an ordinary producer; the mixer's mix-minus for the caller arrives on a second port and
+ * caller's G.711, in whatever packet time the phone sends (10 to 40 ms), is decoded, resampled
+ * to 48 kHz, cut into 20 ms frames and encoded to Opus for the media node, where it is an
+ * ordinary producer; the mixer's mix-minus for the caller arrives on a second port and
  * is relayed to the phone from the first, so the phone sees one peer. DTMF is picked out.
  *
  * Media is taken only from where the SDP said the phone sends: its address and port, or, when
@@ -53,8 +54,11 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   #mixFrom?: { address?: string; port: number };
   readonly #ssrc = (Math.random() * 0xffffffff) >>> 0;
   #seq = Math.floor(Math.random() * 65535);
-  #timestamp = (Math.random() * 0xffffffff) >>> 0;
-  readonly #upsampler = new Upsampler8to48();
+  readonly #timestamp = (Math.random() * 0xffffffff) >>> 0;
+  /** G.711 in the phone's packet time, out as 20 ms frames. */
+  readonly #reframer = new Reframer(this.#timestamp);
+  /** Opus passes through in the phone's own framing: its timestamps, moved onto our stream. */
+  #opusOffset?: number;
   #encoder?: OpusEncoder;
   #lastDtmfTimestamp = -1;
   lastReceivedAt = Date.now();
@@ -152,30 +156,34 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
       return;
     }
     if (rtp.payloadType !== negotiated.payloadType || !this.#toMedia) return;
-    let payload: Buffer;
-    // Opus passes through untouched; its level is unknown without decoding, so none is sent.
-    let level: number | undefined;
+    const target = this.#toMedia;
     if (negotiated.codec === 'opus') {
-      payload = rtp.payload;
-    } else {
-      const pcm8 = negotiated.codec === 'PCMU' ? decodeMuLaw(rtp.payload) : decodeALaw(rtp.payload);
-      const pcm48 = this.#upsampler.process(pcm8);
-      level = audioLevelDbov(pcm48);
-      this.#encoder ??= new OpusEncoder(48000, 1);
-      payload = this.#encoder.encode(Buffer.from(pcm48.buffer, pcm48.byteOffset, pcm48.byteLength));
+      // Its level is unknown without decoding, so none is sent.
+      this.#opusOffset ??= (this.#timestamp - rtp.timestamp) >>> 0;
+      this.#send(rtp.payload, (rtp.timestamp + this.#opusOffset) >>> 0, undefined, target);
+      return;
     }
+    const pcm8 = negotiated.codec === 'PCMU' ? decodeMuLaw(rtp.payload) : decodeALaw(rtp.payload);
+    for (const frame of this.#reframer.push(rtp.timestamp, pcm8)) {
+      this.#encoder ??= new OpusEncoder(48000, 1);
+      const { samples } = frame;
+      const payload = this.#encoder.encode(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+      this.#send(payload, frame.timestamp, audioLevelDbov(samples), target);
+    }
+  }
+
+  #send(payload: Buffer, timestamp: number, level: number | undefined, target: { ip: string; port: number }): void {
     const out = buildRtp({
       payloadType: OPUS_PT,
       sequenceNumber: this.#seq,
-      timestamp: this.#timestamp,
+      timestamp,
       ssrc: this.#ssrc,
       payload,
       audioLevel: level,
       audioLevelExtensionId: AUDIO_LEVEL_EXT_ID,
     });
     this.#seq = (this.#seq + 1) & 0xffff;
-    this.#timestamp = (this.#timestamp + 960) >>> 0;
-    this.#phone.send(out, this.#toMedia.port, this.#toMedia.ip, ignore);
+    this.#phone.send(out, target.port, target.ip, ignore);
   }
 
   #fromRemote(rinfo: dgram.RemoteInfo): boolean {

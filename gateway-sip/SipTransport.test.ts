@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as sip from 'sip';
 import { describe, expect, it } from 'vitest';
-import { badRequestFor, isWellFormed } from './SipTransport.ts';
+import { badRequestFor, readDatagram } from './SipTransport.ts';
 import { establish, offerSdp, RawPhone, sipRequest, startHarness, token } from './testHarness.ts';
 
 const INVITE = [
@@ -19,19 +19,20 @@ const INVITE = [
   'v=0\r\n',
 ].join('\r\n');
 
-/** What the transport does with bytes off the wire: parse, check, or build a 400. */
+const FROM = { address: '127.0.0.9', port: 5099 };
+
+/**
+ * What the gateway does with bytes off the wire: the transport's own parser and checks, then
+ * (as SipServer does) an answer built for a message, or a 400 built from the raw text.
+ */
 function handle(text: string): 'message' | 'answered' | 'dropped' {
-  let message: sip.SipMessage | undefined;
-  try {
-    message = sip.parse(text);
-  } catch {
-    message = undefined;
-  }
-  if (message && isWellFormed(message)) {
-    sip.stringify(sip.makeResponse(message, 200, 'OK'));
+  const received = readDatagram(text, FROM);
+  if (received.kind === 'message') {
+    sip.stringify(sip.makeResponse(received.message, 200, 'OK'));
     return 'message';
   }
-  return badRequestFor(text, 'Bad Request') === null ? 'dropped' : 'answered';
+  if (received.kind === 'keepalive') return 'dropped';
+  return badRequestFor(received.raw, 'Bad Request') === null ? 'dropped' : 'answered';
 }
 
 function mutate(text: string, rounds: number): string {
@@ -74,6 +75,20 @@ function mutateSmart(text: string, rounds: number): string {
 describe('SIP input handling', () => {
   it('accepts a well-formed INVITE', () => {
     expect(handle(INVITE)).toBe('message');
+  });
+
+  it('notes where a request really came from (RFC 3581), and keeps a keep-alive out', () => {
+    const received = readDatagram(INVITE, FROM);
+    if (received.kind !== 'message') throw new Error(`expected a message, got ${received.kind}`);
+    expect(received.message.headers.via[0].params).toMatchObject({ received: '127.0.0.9', rport: 5099 });
+    expect(readDatagram('\r\n\r\n', FROM)).toEqual({ kind: 'keepalive' });
+  });
+
+  it('refuses a message without the headers every message must have', () => {
+    const noCallId = INVITE.replace('Call-ID: a84b4c76e66710@127.0.0.1\r\n', '');
+    expect(readDatagram(noCallId, FROM)).toEqual({ kind: 'malformed', raw: noCallId });
+    const wrongCseq = INVITE.replace('CSeq: 314159 INVITE', 'CSeq: 314159 BYE');
+    expect(readDatagram(wrongCseq, FROM).kind).toBe('malformed');
   });
 
   it('answers 400 when the request line and dialog headers are there but a header is unusable', () => {

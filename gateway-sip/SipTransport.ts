@@ -135,30 +135,48 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
   }
 
   #receive(text: string, flow: Flow): void {
-    if (/^\s*$/.test(text)) return; // keep-alive
-    let message: SipMessage | undefined;
-    try {
-      message = sip.parse(text);
-    } catch {
-      message = undefined;
-    }
-    this.#accept(message, flow, text);
+    this.#deliver(readDatagram(text, flow), flow);
   }
 
   #accept(message: SipMessage | undefined, flow: Flow, raw: string): void {
-    if (!message || !isWellFormed(message)) {
-      this.emit('malformed', raw, flow);
-      return;
-    }
-    if (message.method) {
-      // RFC 3581: answer to where the request really came from.
-      const via = message.headers.via[0];
-      via.params = via.params ?? {};
-      via.params.received = flow.address;
-      if (Object.hasOwn(via.params, 'rport')) via.params.rport = flow.port;
-    }
-    this.emit('message', message, flow);
+    this.#deliver(checkMessage(message, flow, raw), flow);
   }
+
+  #deliver(received: Received, flow: Flow): void {
+    if (received.kind === 'message') this.emit('message', received.message, flow);
+    else if (received.kind === 'malformed') this.emit('malformed', received.raw, flow);
+  }
+}
+
+/** What the transport makes of text off the wire. */
+export type Received = { kind: 'keepalive' } | { kind: 'message'; message: SipMessage } | { kind: 'malformed'; raw: string };
+
+/**
+ * Parses one datagram as the transport does. Pure (no sockets), so that the fuzz tests run the
+ * very code that faces the network.
+ */
+export function readDatagram(text: string, from: Pick<Flow, 'address' | 'port'>): Received {
+  if (/^\s*$/.test(text)) return { kind: 'keepalive' };
+  let message: SipMessage | undefined;
+  try {
+    message = sip.parse(text);
+  } catch {
+    message = undefined;
+  }
+  return checkMessage(message, from, text);
+}
+
+/** Refuses what is not well formed, and notes on a request where it really came from. */
+export function checkMessage(message: SipMessage | undefined, from: Pick<Flow, 'address' | 'port'>, raw: string): Received {
+  if (!message || !isWellFormed(message)) return { kind: 'malformed', raw };
+  if (message.method) {
+    // RFC 3581: answer to where the request really came from.
+    const via = message.headers.via[0];
+    via.params = via.params ?? {};
+    via.params.received = from.address;
+    if (Object.hasOwn(via.params, 'rport')) via.params.rport = from.port;
+  }
+  return { kind: 'message', message };
 }
 
 /** The headers every SIP message must have (RFC 3261 §8.1.1), with usable shapes. */

@@ -1,13 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../common/errors.ts';
 import { type Lock, tryLock } from '../common/state/lock.ts';
 import { type ServiceHarness, startServiceHarness } from '../test/support/services.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Settles to 'pending' if `promise` has not settled within `ms`. */
-async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'pending' | 'settled'> {
-  return Promise.race([promise.then(() => 'settled' as const, () => 'settled' as const), sleep(ms).then(() => 'pending' as const)]);
+/** Tracks whether a promise has settled, without waiting for it. */
+function track(promise: Promise<unknown>): { readonly settled: boolean } {
+  const state = { settled: false };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    () => {
+      state.settled = true;
+    },
+  );
+  return state;
 }
 
 // Every seat change must take the meeting's admission lock (meeting/admission.ts): held by
@@ -26,6 +33,24 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
     return claims.sub;
   };
   const seated = async (participantId: string) => (await h.meeting.repo.getParticipant(meetingId, participantId)) !== null;
+  /**
+   * Resolves once someone has tried for the held admission lock and been refused: the change
+   * under test is then waiting for it (it can only finish by taking the lock, which is held).
+   */
+  const refusedOnce = async () => {
+    const store = h.ctx.backends.store;
+    const set = store.set.bind(store);
+    await new Promise<void>((resolve) => {
+      const spy = vi.spyOn(store, 'set').mockImplementation(async (key, value, options) => {
+        const done = await set(key, value, options);
+        if (key === `lock:admit:${meetingId}` && !done) {
+          spy.mockRestore();
+          resolve();
+        }
+        return done;
+      });
+    });
+  };
 
   beforeEach(async () => {
     h = await startServiceHarness(backend, { SEAT_LOCK_WAIT_MS: '1500' });
@@ -40,8 +65,11 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
   it('leave waits for the lock, then answers busy when it cannot be had', async () => {
     const alice = await seat('alice');
     await hold();
+    const refused = refusedOnce();
     const leaving = h.meeting.seats.leave(meetingId, alice, 'left');
-    expect(await stateAfter(leaving, 150)).toBe('pending');
+    const state = track(leaving);
+    await refused;
+    expect(state.settled).toBe(false);
     expect(await seated(alice)).toBe(true);
     const error = await leaving.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
@@ -57,8 +85,11 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
   it('remove waits for the lock and goes ahead once it is free', async () => {
     const bob = await seat('bob');
     await hold();
+    const refused = refusedOnce();
     const removing = h.meeting.seats.remove(meetingId, bob, null);
-    expect(await stateAfter(removing, 150)).toBe('pending');
+    const state = track(removing);
+    await refused;
+    expect(state.settled).toBe(false);
     expect(await seated(bob)).toBe(true);
     await held!.release();
     held = null;
@@ -69,8 +100,11 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
   it('end waits for the lock: no seat can be taken between the end and the release of seats', async () => {
     const carol = await seat('carol', true);
     await hold();
+    const refused = refusedOnce();
     const ending = h.meeting.lifecycle.end(meetingId, null);
-    expect(await stateAfter(ending, 150)).toBe('pending');
+    const state = track(ending);
+    await refused;
+    expect(state.settled).toBe(false);
     expect((await h.meeting.repo.getMeeting(meetingId))?.endedAt).toBeUndefined();
     expect(await seated(carol)).toBe(true);
     await held!.release();
@@ -95,9 +129,11 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
     };
     const joining = h.meeting.seats.join(claims, 'socket-dave', { rtpCapabilities: {} }, h.pushNodeId);
     const outcome = joining.catch((e: unknown) => e);
-    await sleep(150);
+    const state = track(outcome);
+    // The rollback tries for the lock the media step took, and is refused.
+    await refusedOnce();
     expect(held).not.toBeNull();
-    expect(await stateAfter(outcome, 50)).toBe('pending');
+    expect(state.settled).toBe(false);
     expect(await seated(claims.sub)).toBe(true);
     await held!.release();
     held = null;

@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { Server } from 'socket.io';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../common/state/MemoryStateStore.ts';
-import { outageStore } from '../common/testing.ts';
+import { outageStore, waitFor } from '../common/testing.ts';
 import { MeetingRepository } from '../meeting/MeetingRepository.ts';
 import type { MeetingFanout } from './MeetingFanout.ts';
 import { PushReconciler } from './PushReconciler.ts';
@@ -50,7 +50,7 @@ describe('PushReconciler', () => {
     store.down = false;
     await reconciler.reconcile();
     expect(told).toEqual([{ to: 'm:lost', event: 'meetingEnded', payload: { reason: 'state_lost' } }]);
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => disconnected.length > 0, { intervalMs: 10, what: 'the lost meeting disconnected' });
     expect(disconnected).toEqual(['m:lost']);
     // The lost seat only on the second look (the seat is written just after the socket joins), and once.
     await reconciler.reconcile();

@@ -20,8 +20,6 @@ const SHARED = {
   MEDIA_CONSUMERS_PER_ROUTER: '2',
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('scale-out across processes', () => {
   const cluster = new Cluster(SHARED);
   const redis = new Redis(TEST_REDIS_URL);
@@ -134,10 +132,9 @@ describe('scale-out across processes', () => {
     u.client.once('reconnected', () => {
       reconnected = true;
     });
-    const killedAt = Date.now();
     cluster.kill('push-1');
+    // The 10 s are the bound of the wait; what is asserted is the outcome: the same seat.
     await waitFor(() => reconnected, { timeoutMs: 10_000, what: 'U back on a push node' });
-    expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(u.client.participantId).toBe(u.id);
     expect((await participants(meeting.id)).map((p) => p.id).sort()).toEqual(seatsBefore);
     expect((await participants(meeting.id)).find((p) => p.id === u.id)).toMatchObject({ pushNodeId: 'push-2', connection: 'connected' });
@@ -158,12 +155,10 @@ describe('scale-out across processes', () => {
     const victim = seats[0]!.mediaNodeId!;
     expect(seats.every((p) => p.mediaNodeId === victim)).toBe(true);
     const rebuilt = [r, s].map((b) => new Promise<void>((resolve) => b.client.on('reconnected', ({ rebuilt }) => rebuilt && resolve())));
-    const killedAt = Date.now();
     cluster.kill(victim);
     // Packets in flight at the kill still count as bytes: only media after the rebuild proves recovery.
     await Promise.all(rebuilt);
     await Promise.all([hears(r, s, 15_000), hears(s, r, 15_000)]);
-    expect(Date.now() - killedAt).toBeLessThan(15_000);
     const after = await participants(meeting.id);
     expect(after.map((p) => p.id).sort()).toEqual([r.id, s.id].sort());
     for (const seat of after) expect(seat.mediaNodeId, JSON.stringify(after)).not.toBe(victim);
@@ -192,10 +187,11 @@ describe('scale-out across processes', () => {
     const other = await createMeeting(apiUrls[1]!);
     const newcomer = await bot(other.id, 'N', 1);
     expect((await participants(other.id))[0]?.mediaNodeId).not.toBe(node);
-    // The call on the draining node goes on.
-    await sleep(2000);
+    // The call on the draining node goes on: media through it after the SIGTERM, and the node
+    // still answering as draining after that media, show it did not leave its calls.
     await hears(p, q);
     await hears(q, p);
+    expect((await mediaHealth(node)).mediaState).toBe('draining');
     expect(exited).toBe(false);
     await Promise.all([p.stop(), q.stop(), newcomer.stop()]);
     await waitFor(() => exited, { timeoutMs: 15_000, what: 'the drained node to exit' });

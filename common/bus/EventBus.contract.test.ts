@@ -6,8 +6,6 @@ import type { EventBus } from './EventBus.ts';
 import { MemoryEventBus } from './MemoryEventBus.ts';
 import { RedisEventBus } from './RedisEventBus.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const backends: Array<[string, () => Promise<{ a: EventBus; b: EventBus; done: () => Promise<void> }>]> = [
   ['memory', async () => {
     // One in-memory bus is the whole "cluster" in the embedded mode.
@@ -60,8 +58,8 @@ describe.each(backends)('EventBus contract: %s', (_name, make) => {
     const off = await b.subscribe('room:2', (m) => got.push(m));
     await a.publish('room:3', 'other');
     await a.publish('room:2', 'mine');
+    // One publisher's messages arrive in order, so once 'mine' is here 'other' would have been.
     await waitFor(() => got.length === 1);
-    await sleep(50);
     expect(got).toEqual(['mine']);
     await off();
   });
@@ -69,10 +67,15 @@ describe.each(backends)('EventBus contract: %s', (_name, make) => {
   it('stops delivering after unsubscribe', async () => {
     const got: unknown[] = [];
     const off = await b.subscribe('room:4', (m) => got.push(m));
+    const markers: unknown[] = [];
+    const offMarker = await b.subscribe('room:4-marker', (m) => markers.push(m));
     await off();
     await a.publish('room:4', 'late');
-    await sleep(100);
+    // Published after 'late' by the same publisher: once it is here, 'late' would have been.
+    await a.publish('room:4-marker', 'after');
+    await waitFor(() => markers.length === 1, { what: 'the marker' });
     expect(got).toEqual([]);
+    await offMarker();
   });
 
   it('hands each subscriber its own copy', async () => {
