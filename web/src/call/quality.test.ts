@@ -11,7 +11,8 @@ describe('connection quality', () => {
   });
 
   it('counts jitter', () => {
-    expect(grade(at(0, 0), at(100, 0, 0.2))).toBe('poor');
+    expect(grade(at(0, 0), at(100, 0, 0.25))).toBe('poor');
+    expect(grade(at(0, 0), at(100, 0, 0.08))).toBe('fair');
   });
 
   it('says nothing about an interval without packets (a paused stream)', () => {

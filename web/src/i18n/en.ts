@@ -84,6 +84,7 @@ export const en = {
   people: 'People',
   settings: 'Settings',
   moreOptions: 'More options',
+  more: 'More',
   copyInvite: 'Copy invite link',
   inviteLink: 'Invite link',
   leave: 'Leave',

@@ -81,7 +81,17 @@ export function Controls({ call, panel, setPanel, unread }: Props) {
           {store.people.value.length}
         </span>
       </button>
-      <Menu label={t('moreOptions')} buttonClass="ctl" button={<Icon name="more" />} up>
+      <Menu
+        label={t('moreOptions')}
+        buttonClass="ctl"
+        button={
+          <>
+            <Icon name="more" />
+            <span class="ctl-text">{t('more')}</span>
+          </>
+        }
+        up
+      >
         {(close) => (
           <>
             {mayPresent && (
