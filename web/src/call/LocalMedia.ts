@@ -48,7 +48,10 @@ export class LocalMedia {
   }
 
   async toggleCamera(): Promise<void> {
-    if (this.#client.isPublishing('camera')) await this.#unpublish('camera');
+    const producer = this.#client.publication('camera');
+    // Paused by a host: the button shows it off, so a click turns it back on.
+    if (producer?.paused) await this.#client.setMuted('camera', false);
+    else if (producer) await this.#unpublish('camera');
     else await this.#publish('camera', await this.#open('camera'));
     this.#changed();
   }

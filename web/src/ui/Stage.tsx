@@ -48,6 +48,11 @@ function Grid({ call, people }: { call: Call; people: Person[] }) {
   useEffect(() => {
     if (shown.page !== page) setPage(shown.page);
   }, [shown.page]);
+  // Cameras of people on other pages: no tile asks for them, so stop receiving them here.
+  const onPage = new Set(shown.items.map((p) => p.info.id));
+  useEffect(() => {
+    for (const p of people) if (p.cameraTrack && !onPage.has(p.info.id)) call.videos.want(p.cameraTrack, { visible: false, height: 0 });
+  });
   const speaker = call.store.activeSpeaker.value;
   const quality = call.quality.byParticipant.value;
   return (
