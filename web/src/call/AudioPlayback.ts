@@ -8,14 +8,20 @@ export class AudioPlayback {
   readonly blocked = signal(false);
   readonly #elements = new Set<HTMLAudioElement>();
   #sinkId = '';
+  readonly #unlock = () => {
+    if (!this.blocked.value) return;
+    for (const el of this.#elements) this.#play(el);
+  };
 
   constructor() {
-    const unlock = () => {
-      if (!this.blocked.value) return;
-      for (const el of this.#elements) this.#play(el);
-    };
-    document.addEventListener('pointerdown', unlock, { capture: true });
-    document.addEventListener('keydown', unlock, { capture: true });
+    document.addEventListener('pointerdown', this.#unlock, { capture: true });
+    document.addEventListener('keydown', this.#unlock, { capture: true });
+  }
+
+  close(): void {
+    document.removeEventListener('pointerdown', this.#unlock, { capture: true });
+    document.removeEventListener('keydown', this.#unlock, { capture: true });
+    this.#elements.clear();
   }
 
   attach(el: HTMLAudioElement): () => void {

@@ -72,6 +72,7 @@ export class Call {
   #teardown(): void {
     this.media.stopAll();
     this.quality.close();
+    this.audio.close();
     document.removeEventListener('visibilitychange', this.#onVisibility);
   }
 }
