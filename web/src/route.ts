@@ -1,0 +1,25 @@
+/** What the address asks for: the start page, or a meeting with the options of its link. */
+export interface Route {
+  meetingId?: string;
+  name?: string;
+  autojoin: boolean;
+  /** Join without microphone and camera (tests, listeners). */
+  nomedia: boolean;
+  hostKey?: string;
+}
+
+export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Route {
+  const params = new URLSearchParams(location.search);
+  return {
+    meetingId: location.pathname.match(/^\/m\/([A-Za-z0-9_-]+)/)?.[1],
+    name: params.get('name') ?? undefined,
+    autojoin: params.has('autojoin'),
+    nomedia: params.has('nomedia'),
+    hostKey: params.get('hostKey') ?? undefined,
+  };
+}
+
+/** The link to give others: the meeting page without this person's host key or name. */
+export function inviteLink(origin: string, meetingId: string): string {
+  return `${origin}/m/${meetingId}`;
+}
