@@ -41,6 +41,9 @@ const MIRRORED: MirroredEvent[] = [
  * and rebuilding transports only if the server lost them. A facade over {@link Signalling}
  * (socket, acks, reconnection), {@link MeetingState} (the mirror of the meeting),
  * {@link MediaSession} (device, transports, tracks) and {@link FilesApi} (HTTP).
+ *
+ * Longer than the other modules (about 350 lines) because it is the whole public API in one
+ * place, each method documented and a few lines long; the work is in the four parts above.
  */
 export class ConveneClient extends Emitter<ClientEvents> {
   readonly options: JoinOptions;
