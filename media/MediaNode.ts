@@ -2,7 +2,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../common/logger.ts';
 import type { ConsumerOptions, MediaSource, TransportOptions } from '../protocol/src/index.ts';
 import { Consuming } from './Consuming.ts';
-import type { MediaClient } from './contract.ts';
+import type { MediaClient, MediaResult } from './contract.ts';
 import type { OutputCodec } from './mixer/protocol.ts';
 import { NodePiping } from './NodePiping.ts';
 import type { Empty, MediaNodeLinks, MediaNodeOptions, PeerNotice, Who } from './nodeTypes.ts';
@@ -180,13 +180,7 @@ export class MediaNode {
   }
 
   /** A telephone leg: see `PhoneLegs.create`. */
-  createPhoneLeg(params: Who & { codec: OutputCodec; sendTo: { ip: string; port: number }; peer?: { ip: string; port: number } }): Promise<{
-    transportId: string;
-    ip: string;
-    port: number;
-    payloadType: number;
-    mixFrom: { port: number };
-  }> {
+  createPhoneLeg(params: Who & { codec: OutputCodec; sendTo: { ip: string; port: number }; peer?: { ip: string; port: number } }): Promise<MediaResult<'createPhoneLeg'>> {
     return this.#phoneLegs.create(params);
   }
 
@@ -196,13 +190,7 @@ export class MediaNode {
   }
 
   /** Sends one of our producers down an export pipe; the peer produces it on its side. */
-  pipeProducer(params: { meetingId: string; pipeId: string; producerId: string }): Promise<{
-    kind: 'audio' | 'video';
-    rtpParameters: unknown;
-    paused: boolean;
-    participantId: string;
-    source: MediaSource;
-  }> {
+  pipeProducer(params: { meetingId: string; pipeId: string; producerId: string }): Promise<MediaResult<'pipeProducer'>> {
     return this.#piping.pipeProducer(params);
   }
 

@@ -1,9 +1,9 @@
+import type { MediaResult } from './contract.ts';
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { AppError } from '../common/errors.ts';
 import { detach } from '../common/detach.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MediaSource } from '../protocol/src/index.ts';
 import type { MediaRoom } from './MediaRoom.ts';
 import { listenInfo, type MediaNodeLinks, type MediaNodeOptions, type PeerNotice, reachableAt } from './nodeTypes.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
@@ -48,13 +48,7 @@ export class NodePiping {
   }
 
   /** Sends one of our producers down an export pipe; the peer produces it on its side. */
-  async pipeProducer({ meetingId, pipeId, producerId }: { meetingId: string; pipeId: string; producerId: string }): Promise<{
-    kind: 'audio' | 'video';
-    rtpParameters: unknown;
-    paused: boolean;
-    participantId: string;
-    source: MediaSource;
-  }> {
+  async pipeProducer({ meetingId, pipeId, producerId }: { meetingId: string; pipeId: string; producerId: string }): Promise<MediaResult<'pipeProducer'>> {
     const room = this.rooms.room(meetingId);
     const pipe = room.nodePipes.pipes.get(pipeId);
     if (pipe?.direction !== 'export') throw new AppError('not_found', `pipe ${pipeId} does not exist`);

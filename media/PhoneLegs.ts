@@ -1,3 +1,4 @@
+import type { MediaResult } from './contract.ts';
 import type { Logger } from '../common/logger.ts';
 import { AudioMixer } from './mixer/AudioMixer.ts';
 import { MeetingMix } from './mixer/MeetingMix.ts';
@@ -35,13 +36,7 @@ export class PhoneLegs {
     codec,
     sendTo,
     peer,
-  }: Who & { codec: OutputCodec; sendTo: { ip: string; port: number }; peer?: { ip: string; port: number } }): Promise<{
-    transportId: string;
-    ip: string;
-    port: number;
-    payloadType: number;
-    mixFrom: { port: number };
-  }> {
+  }: Who & { codec: OutputCodec; sendTo: { ip: string; port: number }; peer?: { ip: string; port: number } }): Promise<MediaResult<'createPhoneLeg'>> {
     const room = this.rooms.room(meetingId);
     const media = room.participant(participantId);
     const { id: transportId, ip, port } = await this.transports.createPlain({ meetingId, participantId, comedia: peer === undefined });
