@@ -1,8 +1,9 @@
 import { LATE_MS } from './config.ts';
-import type { CaseResult, StepResult } from './measure.ts';
+import { type CaseResult, pct, type StepResult } from './measure.ts';
+
+export { pct };
 
 /** Numbers and tables as the console and docs/performance.md show them. */
-export const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
 export const cores = (x: number) => `${Math.round(x * 100)}%`;
 export const msFmt = (x: number) => (Number.isNaN(x) ? '–' : x >= 999 ? '≥ 1000' : x < 10 ? x.toFixed(1) : Math.round(x).toString());
 

@@ -3,9 +3,11 @@ import os from 'node:os';
 import { DELAY_BUCKET_US, type ReceiverSnapshot } from '../rtp-bots.ts';
 import type { Bots } from './Bots.ts';
 import { CLK_TCK, HOLD_MS, LATE_MS, sleep, WARMUP_MS } from './config.ts';
-import { pct } from './format.ts';
 import { readStat } from './processes.ts';
 import type { Consumer, MediaProcess } from './setup.ts';
+
+/** A share as a percentage: here, because measuring names losses by it and format.ts reads these results. */
+export const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
 
 /** One measured window of a step: loss and delay from the receivers, CPU and drops from /proc. */
 export interface CpuSample {
