@@ -347,6 +347,9 @@ export class ConveneClient extends Emitter<ClientEvents> {
     } else {
       // Producers closed while we were away must go; new ones were subscribed on joining.
       await this.#media.resync(this.#state.remoteProducers);
+      // A subscribe that failed during the outage (after joining had asked for them all) is
+      // asked again; the ones held or under way are no-ops.
+      this.#subscribeAll();
     }
     this.emit('reconnected', { rebuilt: rebuild });
   }

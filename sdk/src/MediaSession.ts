@@ -256,7 +256,14 @@ export class MediaSession extends Emitter<MediaEvents> {
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.#request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> })
         .then(() => callback())
-        .catch(errback);
+        .catch((error: unknown) => {
+          errback(error as Error);
+          // mediasoup-client asks to connect a transport only once: one whose connect was lost
+          // (a network drop mid-consume) can never carry media. Drop it, here and on the
+          // server, so the next publish or subscribe makes a new one.
+          transport.close();
+          this.#request('closeTransport', { transportId: transport.id }).catch(() => undefined);
+        });
     });
     transport.on('connectionstatechange', (state) => {
       if (state !== 'failed' || !this.#mayRestartIce()) return;
