@@ -20,6 +20,9 @@ export class ActiveSpeaker {
       });
       return observer;
     });
+    // Nothing may await this before the first producer comes; a router closed meanwhile must
+    // not leave an unhandled rejection behind. `add` still sees the failure.
+    this.#observer.catch(() => undefined);
   }
 
   /** Listens to a producer that is already on the primary router. */
