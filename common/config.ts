@@ -111,6 +111,8 @@ export const configSchema = z.object({
   SEAT_LOCK_WAIT_MS: positiveInt(5000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
   CHAT_MAX_LENGTH: positiveInt(2000),
+  /** Reactions one participant may send in 10 seconds; more get `rate_limited`. */
+  REACTIONS_PER_10S: positiveInt(10),
   /** Uploads and slide images: a directory on disk or a mounted volume shared by api and files nodes. */
   FILES_DIR: z.string().min(1).default('.data/files'),
   FILES_MAX_BYTES: positiveInt(50 * 1024 * 1024),

@@ -10,6 +10,7 @@ import {
   type ParticipantInfo,
   type Presentation,
   type ProducerInfo,
+  type Reaction,
   type Role,
   ROLES,
   type ServerEvents,
@@ -82,8 +83,8 @@ export interface ParticipantRecord extends ParticipantInfo {
 
 /** The fields of a seat that clients may see. */
 export function publicParticipant(record: ParticipantRecord): ParticipantInfo {
-  const { id, name, role, grants, kind, connection, joinedAt } = record;
-  return { id, name, role, grants, kind, connection, joinedAt };
+  const { id, name, role, grants, kind, connection, joinedAt, handRaisedAt } = record;
+  return { id, name, role, grants, kind, connection, joinedAt, handRaisedAt: handRaisedAt ?? null };
 }
 
 export type LeaveReason = ServerEvents['participantLeft']['reason'];
@@ -201,6 +202,14 @@ export interface Publications {
   setPaused(who: ParticipantRecord, producerId: string, paused: boolean): Promise<void>;
 }
 
+/** Raised hands and reactions. */
+export interface GestureApi {
+  /** Raises or lowers a hand; announced as `participantUpdated` when it changed. */
+  setHand(meetingId: string, participantId: string, raised: boolean): Promise<ParticipantInfo>;
+  /** Shows a reaction to everyone else; `rate_limited` past the per-participant budget. */
+  react(meetingId: string, participantId: string, reaction: Reaction): Promise<{ reaction: Reaction; at: number }>;
+}
+
 /** The meeting domain as the api, push and gateway-sip tiers call it. */
 export interface MeetingApi {
   repo: MeetingState;
@@ -210,4 +219,5 @@ export interface MeetingApi {
   seats: Seats;
   lifecycle: Lifecycle;
   publications: Publications;
+  gestures: GestureApi;
 }

@@ -2,6 +2,7 @@ import { NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext } from '../common/role.ts';
 import { MEDIA_NODE_KIND, type MediaClient, type MediaLoad } from '../media/contract.ts';
 import { AccessGuard } from './AccessGuard.ts';
+import { Gestures } from './Gestures.ts';
 import { MeetingEvents } from './MeetingEvents.ts';
 import { MeetingLifecycle } from './MeetingLifecycle.ts';
 import { MeetingRepository } from './MeetingRepository.ts';
@@ -24,6 +25,7 @@ export interface MeetingServices {
   lifecycle: MeetingLifecycle;
   placement: MediaPlacement;
   publications: PublicationService;
+  gestures: Gestures;
 }
 
 /**
@@ -79,5 +81,6 @@ export function meetingServices(ctx: Pick<RoleContext, 'config' | 'backends' | '
   );
   const publications = new PublicationService(repo, events, media);
   const access = new AccessGuard(repo, tokens);
-  return { repo, events, media, tokens, access, meetings, seats, lifecycle, placement, publications };
+  const gestures = new Gestures(repo, events, { lockWaitMs: config.SEAT_LOCK_WAIT_MS, reactionsPer10s: config.REACTIONS_PER_10S });
+  return { repo, events, media, tokens, access, meetings, seats, lifecycle, placement, publications, gestures };
 }

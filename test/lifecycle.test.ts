@@ -51,6 +51,8 @@ describe.each(['memory', 'redis'] as const)('state lifecycle (%s)', (backend) =>
     await h.meeting.publications.publish(await record(meetingId, ann.id), { transportId: 't1', kind: 'audio', rtpParameters: {}, source: 'mic' });
     await h.meeting.publications.publish(await record(meetingId, ben.id), { transportId: 't2', kind: 'video', rtpParameters: {}, source: 'camera' });
     await Promise.all([
+      h.meeting.gestures.setHand(meetingId, ann.id, true),
+      h.meeting.gestures.react(meetingId, ben.id, 'clap'),
       h.meeting.meetings.postChat(meetingId, { id: ann.id, name: 'ann' }, 'hello'),
       h.meeting.meetings.postChat(meetingId, { id: ben.id, name: 'ben' }, 'hi'),
       h.meeting.seats.leave(meetingId, cat.id, 'left'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, mediaSource, mediasoupObject } from './records.ts';
+import { id, mediaSource, mediasoupObject, reaction } from './records.ts';
 import { messageText } from './text.ts';
 
 /**
@@ -56,8 +56,19 @@ export const clientMessages = {
       z.object({ action: z.literal('remove'), participantId: id, ban: z.boolean().optional() }),
       z.object({ action: z.literal('lock'), locked: z.boolean() }),
       z.object({ action: z.literal('end') }),
+      z.object({ action: z.literal('lowerHand'), participantId: id }),
     ])
-    .describe('needs the `moderate` grant; `remove` lasts for the meeting, `ban` also refuses the address new join tokens'),
+    .describe(
+      'needs the `moderate` grant; `remove` lasts for the meeting, `ban` also refuses the address new join tokens; `lowerHand` lowers someone’s raised hand (announced as `participantUpdated`)',
+    ),
+  raiseHand: z
+    .object({ raised: z.boolean() })
+    .describe('raises or lowers your hand; everyone gets `participantUpdated` with `handRaisedAt`. Idempotent: raising a raised hand keeps its place in the queue'),
+  react: z
+    .object({ reaction })
+    .describe(
+      'a passing reaction shown to everyone (`reaction` event, not echoed to the sender) and not stored; at most `REACTIONS_PER_10S` (10) per participant, then `rate_limited`',
+    ),
   presentStart: z
     .object({ fileId: id, page: z.number().int().min(1).optional() })
     .describe('needs the `present` grant and a converted deck; while someone else presents, only a host may replace it (`forbidden`)'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatMessage, mediaSource, meetingSummary, participantInfo, presentation, producerInfo } from './records.ts';
+import { chatMessage, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction } from './records.ts';
 import type { ClientMessageName } from './clientMessages.ts';
 
 /** What the server answers to `createTransport`: the client mirrors the transport with it. */
@@ -60,6 +60,8 @@ export const clientResults = {
   setConsumerPreferredLayers: empty,
   chat: z.object({ message: chatMessage }),
   moderate: empty,
+  raiseHand: z.object({ participant: participantInfo }),
+  react: z.object({ reaction, at: z.number() }),
   presentStart: withPresentation,
   presentPage: withPresentation,
   presentStop: empty,

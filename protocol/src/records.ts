@@ -13,6 +13,11 @@ export const MEDIA_SOURCES = ['mic', 'camera', 'screen', 'screen-audio'] as cons
 export const mediaSource = z.enum(MEDIA_SOURCES);
 export type MediaSource = z.infer<typeof mediaSource>;
 
+/** Reactions by name, not by glyph, so that every client draws its own and no text is smuggled through. */
+export const REACTIONS = ['thumbs_up', 'clap', 'laugh', 'heart', 'party', 'surprised'] as const;
+export const reaction = z.enum(REACTIONS);
+export type Reaction = z.infer<typeof reaction>;
+
 export const ROLES = ['host', 'guest'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -35,6 +40,8 @@ export const participantInfo = z.object({
   /** `reconnecting` while the seat is held during the grace period. */
   connection: z.enum(['connected', 'reconnecting']),
   joinedAt: z.number(),
+  /** When the hand went up (ms since the epoch); absent or null while it is down. Oldest first is the queue order. */
+  handRaisedAt: z.number().nullable().optional(),
 });
 export type ParticipantInfo = z.infer<typeof participantInfo>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatMessage, fileInfo, mediaSource, meetingSummary, participantInfo, presentation, producerInfo } from './records.ts';
+import { chatMessage, fileInfo, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction } from './records.ts';
 
 /**
  * Server → client events. `.describe()` carries the notes of the docs table. Clients ignore
@@ -7,13 +7,16 @@ import { chatMessage, fileInfo, mediaSource, meetingSummary, participantInfo, pr
  */
 export const serverEvents = {
   participantJoined: z.object({ participant: participantInfo }),
-  participantUpdated: z.object({ participant: participantInfo }),
+  participantUpdated: z.object({ participant: participantInfo }).describe('a hand went up or down (`handRaisedAt`)'),
   participantLeft: z.object({ participantId: z.string(), reason: z.enum(['left', 'timeout', 'removed', 'ended']) }),
   producerAdded: z.object({ producer: producerInfo }),
   producerUpdated: z.object({ producer: producerInfo }).describe('paused = muted'),
   producerClosed: z.object({ producerId: z.string(), participantId: z.string() }),
   consumerClosed: z.object({ consumerId: z.string(), producerId: z.string() }),
   activeSpeaker: z.object({ participantId: z.string().nullable() }).describe('mediasoup ActiveSpeakerObserver over audio producers'),
+  reaction: z
+    .object({ participantId: z.string(), reaction, at: z.number() })
+    .describe('someone reacted; not echoed to the sender, not kept for late joiners'),
   chatMessage: z.object({ message: chatMessage }).describe('not echoed to the sender'),
   meetingUpdated: z.object({ meeting: meetingSummary }),
   moderation: z

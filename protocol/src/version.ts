@@ -1,8 +1,9 @@
 /**
  * The socket protocol's version, sent by clients in the handshake (`auth.protocol`).
  *
- * Compatibility rule: adding an optional field to a message or an event is a minor change and
- * keeps the version (receivers ignore fields they do not know); anything else (a new required
+ * Compatibility rule: adding an optional field to a message or an event, or a new message or
+ * event, is a minor change and keeps the version (receivers ignore fields and events they do not
+ * know; an older server answers a new message with `unknown_event`); anything else (a new required
  * field, a changed type or meaning, a removed message) takes the next version. A server
  * accepts its own version and the one before it, so clients can be updated after servers.
  */

@@ -15,6 +15,8 @@ import { presentPage } from './presentPage.ts';
 import { presentStart } from './presentStart.ts';
 import { presentStop } from './presentStop.ts';
 import { produce } from './produce.ts';
+import { raiseHand } from './raiseHand.ts';
+import { react } from './react.ts';
 import { restartIce } from './restartIce.ts';
 import { resumeConsumer } from './resumeConsumer.ts';
 import { resumeProducer } from './resumeProducer.ts';
@@ -37,6 +39,8 @@ export const handlers: HandlerTable = {
   setConsumerPreferredLayers,
   chat,
   moderate,
+  raiseHand,
+  react,
   presentStart,
   presentPage,
   presentStop,

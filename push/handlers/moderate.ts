@@ -4,7 +4,7 @@ import type { Handler } from './Handler.ts';
 export const moderate: Handler<'moderate'> = async (ctx, action) => {
   const seat = await ctx.seat();
   if (!seat.grants.moderate) throw new AppError('forbidden', 'only hosts may moderate');
-  const { meetings, seats, lifecycle } = ctx.services;
+  const { meetings, seats, lifecycle, gestures } = ctx.services;
   switch (action.action) {
     case 'mute':
       await meetings.mute(seat.meetingId, action.participantId, action.source, seat.id);
@@ -17,6 +17,9 @@ export const moderate: Handler<'moderate'> = async (ctx, action) => {
       break;
     case 'end':
       await lifecycle.end(seat.meetingId, seat.id);
+      break;
+    case 'lowerHand':
+      await gestures.setHand(seat.meetingId, action.participantId, false);
       break;
   }
   return {};

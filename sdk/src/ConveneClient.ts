@@ -10,6 +10,7 @@ import type {
   ParticipantInfo,
   Presentation,
   ProducerInfo,
+  Reaction,
 } from '@convene/protocol';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
@@ -196,6 +197,23 @@ export class ConveneClient extends Emitter<ClientEvents> {
     await this.request('moderate', action);
   }
 
+  /** Raises (or lowers) your hand; everyone sees `handRaisedAt` on your participant. */
+  async raiseHand(raised = true): Promise<ParticipantInfo> {
+    const { participant } = await this.request('raiseHand', { raised });
+    this.#state.apply.participantUpdated({ participant });
+    return participant;
+  }
+
+  /** A host lowers someone's hand. */
+  lowerHand(participantId: string): Promise<void> {
+    return this.moderate({ action: 'lowerHand', participantId });
+  }
+
+  /** Sends a passing reaction to everyone else (`reaction` event on their side). */
+  async react(reaction: Reaction): Promise<void> {
+    await this.request('react', { reaction });
+  }
+
   async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
     await this.request('setConsumerPreferredLayers', { consumerId, spatialLayer, temporalLayer });
   }
@@ -278,6 +296,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     });
     signalling.onEvent('producerClosed', ({ producerId }) => media.dropProducer(producerId));
     signalling.onEvent('consumerClosed', ({ producerId }) => media.dropProducer(producerId));
+    signalling.onEvent('reaction', (payload) => this.emit('reaction', payload));
     signalling.onEvent('moderation', (payload) => {
       this.emit('moderation', payload);
       if (payload.action === 'mute' && payload.source) media.pauseLocal(payload.source);

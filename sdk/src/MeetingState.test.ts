@@ -57,6 +57,19 @@ describe('MeetingState', () => {
     expect(left).toEqual(['ann']);
   });
 
+  it('keeps its own seat apart when the server updates it (a hand raised or lowered)', () => {
+    const state = new MeetingState('me');
+    state.applyJoin(joined({ participants: [person('ann')] }));
+    const seen: ParticipantInfo[] = [];
+    state.on('participantUpdated', (p) => seen.push(p));
+    state.apply.participantUpdated({ participant: { ...person('me'), handRaisedAt: 5 } });
+    state.apply.participantUpdated({ participant: { ...person('ann'), handRaisedAt: 6 } });
+    expect(state.self?.handRaisedAt).toBe(5);
+    expect([...state.participants.keys()]).toEqual(['ann']);
+    expect(state.participants.get('ann')?.handRaisedAt).toBe(6);
+    expect(seen.map((p) => p.id)).toEqual(['me', 'ann']);
+  });
+
   it('tracks the others’ producers through added and closed events', () => {
     const state = new MeetingState('me');
     state.applyJoin(joined());

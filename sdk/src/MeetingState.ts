@@ -73,7 +73,9 @@ export class MeetingState extends Emitter<StateEvents> {
       this.emit('participantJoined', participant);
     },
     participantUpdated: ({ participant }) => {
-      this.participants.set(participant.id, participant);
+      // Our own seat changes too (a hand raised or lowered by a host): it is `self`, not one of the others.
+      if (participant.id === this.participantId) this.self = participant;
+      else this.participants.set(participant.id, participant);
       this.emit('participantUpdated', participant);
     },
     participantLeft: ({ participantId, reason }) => {

@@ -23,6 +23,7 @@ export type {
   ParticipantInfo,
   Presentation,
   ProducerInfo,
+  Reaction,
   Role,
   ServerEvents,
 } from '@convene/protocol';

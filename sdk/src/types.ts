@@ -33,6 +33,8 @@ export type ClientEvents = {
   presentation: [Presentation | null];
   fileUpdated: [FileInfo, { deleted: boolean }];
   moderation: [ServerEvents['moderation']];
+  /** Someone else reacted (your own reactions are not echoed). */
+  reaction: [ServerEvents['reaction']];
   /** The connection dropped; the SDK is trying to get the seat back. */
   reconnecting: [];
   /** The seat is back; `rebuilt` says whether media transports had to be made anew. */

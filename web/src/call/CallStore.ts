@@ -1,5 +1,7 @@
 import { batch, signal } from '@preact/signals';
-import type { ChatMessage, ConveneClient, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, RemoteTrack } from '../session.ts';
+import type { ChatMessage, ConveneClient, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, Reaction, RemoteTrack } from '../session.ts';
+
+export type NoticeKey = 'mutedByHost' | 'mediaFailed' | 'linkCopied' | 'actionFailed' | 'handRaisedBy' | 'handLoweredByHost' | 'reactionsTooFast';
 
 /** How a session ended, as the end screens tell it. */
 export type Ending = 'left' | 'removed' | 'ended' | 'lost';
@@ -15,7 +17,20 @@ export interface Person {
   camera: boolean;
   cameraTrack?: RemoteTrack;
   screenTrack?: RemoteTrack;
+  /** When their hand went up; null while it is down. */
+  hand: number | null;
 }
+
+/** A reaction on screen for a moment. */
+export interface ShownReaction {
+  key: number;
+  participantId: string;
+  name: string;
+  reaction: Reaction;
+}
+
+/** How long a reaction stays on screen. */
+const REACTION_MS = 4000;
 
 export function endingOf(reason: string): Ending {
   if (reason === 'left') return 'left';
@@ -39,13 +54,24 @@ export class CallStore {
   readonly reconnecting = signal(false);
   readonly ending = signal<Ending | null>(null);
   /** A short message for a moment ("A host muted you"), as a catalogue key. */
-  readonly notice = signal<{ key: 'mutedByHost' | 'mediaFailed' | 'linkCopied' | 'actionFailed'; at: number } | null>(null);
+  readonly notice = signal<{ key: NoticeKey; at: number; vars?: Record<string, string> } | null>(null);
+  readonly reactions = signal<ShownReaction[]>([]);
+  #reactionKey = 0;
   readonly #offs: Array<() => void> = [];
 
   constructor(client: ConveneClient) {
     this.client = client;
     const c = client;
     const sync = () => this.sync();
+    this.#offs.push(
+      c.on('participantUpdated', (p) => {
+        // A hand going up is worth a word to everyone; our own hand lowered by someone else is worth one to us.
+        const before = this.people.value.find((x) => x.info.id === p.id)?.hand ?? null;
+        const now = p.handRaisedAt ?? null;
+        if (now !== null && before === null && p.id !== c.participantId) this.say('handRaisedBy', { name: p.name });
+        if (now === null && before !== null && p.id === c.participantId && !this.#loweringOwnHand) this.say('handLoweredByHost');
+      }),
+    );
     for (const event of ['participantJoined', 'participantUpdated', 'participantLeft', 'track', 'trackEnded', 'producerUpdated', 'joined', 'presentation'] as const) {
       this.#offs.push(c.on(event, sync));
     }
@@ -58,6 +84,7 @@ export class CallStore {
     this.#on('meetingUpdated', (m) => {
       this.meeting.value = { ...m };
     });
+    this.#on('reaction', ({ participantId, reaction }) => this.showReaction(participantId, reaction));
     this.#on('moderation', (m) => {
       // The SDK pauses our producer right after telling us: read the state once it has.
       queueMicrotask(sync);
@@ -87,8 +114,41 @@ export class CallStore {
     return off;
   };
 
-  say(key: NonNullable<CallStore['notice']['value']>['key']): void {
-    this.notice.value = { key, at: Date.now() };
+  say(key: NoticeKey, vars?: Record<string, string>): void {
+    this.notice.value = { key, at: Date.now(), vars };
+  }
+
+  #loweringOwnHand = false;
+
+  /** Raises or lowers our hand; the button shows what the server answered. */
+  async setHand(raised: boolean): Promise<void> {
+    this.#loweringOwnHand = !raised;
+    try {
+      await this.client.raiseHand(raised);
+    } finally {
+      this.#loweringOwnHand = false;
+    }
+  }
+
+  /** Sends a reaction and shows it here too (the server does not echo it). */
+  async react(reaction: Reaction): Promise<void> {
+    try {
+      await this.client.react(reaction);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'rate_limited') return this.say('reactionsTooFast');
+      throw error;
+    }
+    this.showReaction(this.selfId, reaction);
+  }
+
+  showReaction(participantId: string, reaction: Reaction): void {
+    const name = this.people.value.find((p) => p.info.id === participantId)?.info.name ?? '';
+    const shown: ShownReaction = { key: ++this.#reactionKey, participantId, name, reaction };
+    // A burst of reactions stays readable: the newest few only.
+    this.reactions.value = [...this.reactions.value.slice(-7), shown];
+    setTimeout(() => {
+      this.reactions.value = this.reactions.value.filter((r) => r !== shown);
+    }, REACTION_MS);
   }
 
   get selfId(): string {
@@ -121,7 +181,13 @@ export class CallStore {
     const c = this.client;
     const mic = c.publication('mic');
     const camera = c.publication('camera');
-    return { info, self: true, mic: mic ? (mic.paused ? 'muted' : 'on') : 'none', camera: camera !== undefined && !camera.paused };
+    return {
+      info,
+      self: true,
+      mic: mic ? (mic.paused ? 'muted' : 'on') : 'none',
+      camera: camera !== undefined && !camera.paused,
+      hand: info.handRaisedAt ?? null,
+    };
   }
 
   dispose(): void {
@@ -141,5 +207,6 @@ function personOf(info: ParticipantInfo, producers: ProducerInfo[], tracks: Remo
     camera: camera !== undefined && !camera.paused && cameraTrack !== undefined,
     cameraTrack,
     screenTrack: tracks.find((t) => t.participantId === info.id && t.source === 'screen'),
+    hand: info.handRaisedAt ?? null,
   };
 }

@@ -6,6 +6,7 @@ import { ChatPanel } from './ChatPanel.tsx';
 import { Controls, type Panel } from './Controls.tsx';
 import { PeoplePanel } from './PeoplePanel.tsx';
 import { SettingsPanel } from './SettingsPanel.tsx';
+import { ReactionsOverlay } from './Reactions.tsx';
 import { Stage } from './Stage.tsx';
 
 /** The call screen: banners, the stage, a side panel and the controls. */
@@ -43,6 +44,7 @@ export function CallView({ call }: { call: Call }) {
       )}
       <div class={`call-body${panel ? ' with-panel' : ''}`}>
         <Stage call={call} />
+        <ReactionsOverlay call={call} />
         {panel && (
           <aside class="panel" aria-label={t(panel)}>
             <button type="button" class="panel-close" aria-label={t('closePanel')} onClick={() => setPanel(null)}>

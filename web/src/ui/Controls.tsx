@@ -5,6 +5,7 @@ import { canShareScreen, isTouchDevice } from '../media/devices.ts';
 import { copyInvite } from './invite.ts';
 import { Icon } from './icons.tsx';
 import { Menu } from './Menu.tsx';
+import { ReactionsMenu } from './Reactions.tsx';
 
 export type Panel = 'people' | 'chat' | 'settings' | null;
 
@@ -64,7 +65,7 @@ export function Controls({ call, panel, setPanel, unread }: Props) {
           <span class="ctl-text">{t(sharing ? 'stopSharing' : 'shareScreen')}</span>
         </button>
       )}
-      {/* RAISE-HAND: a "Raise hand" toggle goes here once the protocol has it (issue 13, after H3). */}
+      <ReactionsMenu call={call} />
       <button type="button" class="ctl" aria-pressed={panel === 'chat'} onClick={() => toggle('chat')}>
         <Icon name="chat" />
         <span class="ctl-text">{t('chat')}</span>

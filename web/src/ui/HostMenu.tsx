@@ -68,7 +68,18 @@ export function HostMenu({ call, person }: { call: Call; person: Person }) {
             <button type="button" role="menuitem" class="danger-text" onClick={() => setConfirming(true)}>
               {t('removeParticipant', { name })}
             </button>
-            {/* RAISE-HAND: "Lower hand" goes here once the protocol has raise-hand (issue 13, after H3). */}
+            {person.hand !== null && (
+              <button
+                type="button"
+                role="menuitem"
+                onClick={() => {
+                  moderate(call, { action: 'lowerHand', participantId: id });
+                  close();
+                }}
+              >
+                {t('lowerHandOf', { name })}
+              </button>
+            )}
           </>
         )
       }

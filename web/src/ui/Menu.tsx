@@ -9,10 +9,12 @@ interface Props {
   /** Renders the menu's items; `close` closes it. */
   children(close: () => void): ComponentChildren;
   up?: boolean;
+  /** Which edge of the button the menu lines up with (default right: it opens leftwards). */
+  align?: 'left' | 'right';
 }
 
 /** A button that opens a small menu; Escape or a click elsewhere closes it. */
-export function Menu({ label, button, buttonClass, children, up }: Props) {
+export function Menu({ label, button, buttonClass, children, up, align }: Props) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -36,7 +38,7 @@ export function Menu({ label, button, buttonClass, children, up }: Props) {
         {button}
       </button>
       {open && (
-        <div class={`menu${up ? ' up' : ''}`} role="menu" aria-label={label}>
+        <div class={`menu${up ? ' up' : ''}${align === 'left' ? ' left' : ''}`} role="menu" aria-label={label}>
           {children(close)}
         </div>
       )}

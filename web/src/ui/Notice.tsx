@@ -14,7 +14,7 @@ export function Notice({ store }: { store: CallStore }) {
   }, [notice]);
   return (
     <div class="notice" role="status" aria-live="polite">
-      {notice ? t(notice.key) : ''}
+      {notice ? t(notice.key, notice.vars) : ''}
     </div>
   );
 }

@@ -10,7 +10,8 @@ import { copyInvite } from './invite.ts';
 /** Everyone in the meeting with their state; the invite link; a host's meeting-wide tools. */
 export function PeoplePanel({ call }: { call: Call }) {
   const store = call.store;
-  const people = store.people.value;
+  // Raised hands first, in the order they went up: the queue a host takes questions from.
+  const people = [...store.people.value].sort((a, b) => (a.hand ?? Number.POSITIVE_INFINITY) - (b.hand ?? Number.POSITIVE_INFINITY));
   const locked = store.meeting.value?.locked ?? false;
   const [confirmEnd, setConfirmEnd] = useState(false);
   return (
@@ -55,6 +56,11 @@ export function PeoplePanel({ call }: { call: Call }) {
               {p.info.connection === 'reconnecting' && <span class="tag warn">{t('reconnectingShort')}</span>}
             </span>
             <span class="person-state">
+              {p.hand !== null && (
+                <span role="img" class="hand" aria-label={t('handRaisedOf', { name: p.info.name })}>
+                  <Icon name="hand" />
+                </span>
+              )}
               {p.mic !== 'on' && (
                 <span role="img" aria-label={t('mutedOf', { name: p.info.name })}>
                   <Icon name="micOff" />

@@ -84,6 +84,11 @@ export function Tile({ call, person, speaking, quality, width, height }: TilePro
             <Icon name="micOff" />
           </span>
         )}
+        {person.hand !== null && (
+          <span class="badge hand" role="img" aria-label={t('handRaisedOf', { name })} title={t('handRaised')}>
+            <Icon name="hand" />
+          </span>
+        )}
         <span class="tile-name">{label}</span>
         {person.info.role === 'host' && <span class="tag">{t('host')}</span>}
         {person.info.connection === 'reconnecting' && <span class="tag warn">{t('reconnectingShort')}</span>}
