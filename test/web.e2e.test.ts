@@ -128,6 +128,28 @@ describe('the web client', () => {
       await tileOf(alice, 'Carol').getByRole('img', { name: 'Carol is muted' }).waitFor({ state: 'detached' });
     });
 
+    it('shows a raised hand to the host, who lowers it, and passes reactions around', async () => {
+      await carol.getByRole('button', { name: 'Reactions' }).click();
+      await carol.getByRole('menuitem', { name: 'Raise hand' }).click();
+      await carol.getByRole('button', { name: 'Hand raised' }).waitFor();
+      await alice.getByText('Carol raised a hand.').waitFor();
+      await tileOf(alice, 'Carol').getByRole('img', { name: 'Carol raised a hand' }).waitFor();
+      const people = await openPeople(alice);
+      await people.getByRole('img', { name: 'Carol raised a hand' }).waitFor();
+      await people.getByRole('button', { name: 'Host tools for Carol' }).click();
+      await alice.getByRole('menuitem', { name: "Lower Carol's hand" }).click();
+      await carol.getByText('A host lowered your hand.').waitFor();
+      await carol.getByRole('button', { name: 'Reactions' }).waitFor();
+      await tileOf(alice, 'Carol').getByRole('img', { name: 'Carol raised a hand' }).waitFor({ state: 'detached' });
+      await alice.getByRole('button', { name: 'Close panel' }).click();
+
+      await bob.getByRole('button', { name: 'Reactions' }).click();
+      await bob.getByRole('menuitem', { name: 'Applause' }).click();
+      await alice.getByRole('listitem', { name: 'Applause from Bob' }).waitFor();
+      await carol.getByRole('listitem', { name: 'Applause from Bob' }).waitFor();
+      await bob.getByRole('listitem', { name: 'Applause from Bob' }).waitFor();
+    });
+
     it('shows a reconnecting banner while the network is cut for 5 s', async () => {
       await carol.context().setOffline(true);
       await carol.evaluate(() => window.convene!.disconnectTransportForTest());
@@ -224,6 +246,18 @@ describe('the web client', () => {
       await tileOf(phone, 'Host').getByRole('img', { name: 'Host is muted' }).waitFor();
       await phone.getByRole('button', { name: 'Camera', exact: true }).tap();
       await tileOf(host, 'Wei').getByRole('img', { name: "Wei's camera is off" }).waitFor();
+    });
+
+    it('raises a hand from a menu that stays on the phone’s screen', async () => {
+      await phone.getByRole('button', { name: 'Reactions' }).tap();
+      const menu = phone.getByRole('menu', { name: 'Reactions' });
+      const box = (await menu.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      expect(await smallTargets(phone)).toEqual([]);
+      await phone.getByRole('menuitem', { name: 'Raise hand' }).tap();
+      await tileOf(host, 'Wei').getByRole('img', { name: 'Wei raised a hand' }).waitFor();
+      await fitsTheScreen(phone);
     });
 
     it('shows the reconnecting banner, then the removed screen', async () => {
