@@ -39,9 +39,24 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * What a browser's owner may have set differently from the test default: no camera or
+ * microphone at all, or media permission refused.
+ */
+export interface BrowserVariant {
+  noDevices?: boolean;
+  denyMedia?: boolean;
+}
+
+export async function launchBrowser(variant: BrowserVariant = {}): Promise<TestBrowser> {
+  const args = FLAGS.filter(
+    (flag) =>
+      !(variant.noDevices && flag === '--use-fake-device-for-media-stream') &&
+      // Without the fake permission UI, headless Chromium refuses media like a person clicking "Block".
+      !(variant.denyMedia && flag === '--use-fake-ui-for-media-stream'),
+  );
   // playwright gives every launch a fresh, temporary user-data dir of its own.
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args });
   return { browser, close: () => browser.close() };
 }
 
