@@ -60,7 +60,12 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
   await app.register((scope, _options, done) => {
-    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer });
+    meetingRoutes(scope, services, auth, {
+      publicUrl: config.publicUrl,
+      joinRateLimit: () => config.JOIN_RATE_LIMIT,
+      gateways: deps.dialer,
+      openMeetings: config.OPEN_MEETINGS ? { perHour: config.OPEN_MEETINGS_PER_HOUR } : undefined,
+    });
     participantRoutes(scope, services, auth);
     fileRoutes(scope, deps.files, services.meetings, auth, {
       idleMs: config.FILES_UPLOAD_IDLE_TIMEOUT_MS,

@@ -92,3 +92,8 @@ export const dialBody = z
   })
   .strict();
 export const dialResponse = z.object({ callId: z.string(), gatewayId: z.string() });
+
+export const siteInfo = z.object({
+  /** Anyone may start a meeting (POST /v1/meetings without X-Api-Key). */
+  openMeetings: z.boolean(),
+});

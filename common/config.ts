@@ -110,6 +110,13 @@ export const configSchema = z.object({
   /** How long a seat change waits for the meeting's admission lock before answering 503 busy. */
   SEAT_LOCK_WAIT_MS: positiveInt(5000),
   REQUEST_TIMEOUT_MS: positiveInt(10_000),
+  /**
+   * Open mode: anyone who can reach the site may start a meeting from the root page, without the
+   * API key (for a team's own instance behind its VPN or SSO proxy). Off by default.
+   */
+  OPEN_MEETINGS: z.stringbool().default(false),
+  /** Meetings one address may start in an hour in open mode. */
+  OPEN_MEETINGS_PER_HOUR: positiveInt(10),
   CHAT_MAX_LENGTH: positiveInt(2000),
   /** Reactions one participant may send in 10 seconds; more get `rate_limited`. */
   REACTIONS_PER_10S: positiveInt(10),

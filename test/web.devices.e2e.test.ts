@@ -7,6 +7,7 @@ import { DESKTOP, joinByUi, joinFromPrejoin, openPage, PHONE, tileOf } from './s
 /**
  * The web client on browsers set up unlike the test default, each a real Chromium launched so:
  * no camera or microphone, or media refused; and a phone whose page goes to the background.
+ * The server runs in open mode (OPEN_MEETINGS), so the root page starts meetings without a key.
  * (Audio that waits for a tap is not covered: this Chromium autoplays WebRTC audio under every
  * `--autoplay-policy` tried, so the "Tap for sound" banner cannot be brought up for real.)
  */
@@ -19,7 +20,7 @@ describe('the web client on other browsers and devices', () => {
   beforeAll(async () => {
     server = await startServer({
       port: 36020,
-      env: { MEDIA_WORKERS: '1', MEDIA_PORT_BASE: '36300', MEDIA_RTC_MIN_PORT: '36310', MEDIA_RTC_MAX_PORT: '36400' },
+      env: { MEDIA_WORKERS: '1', MEDIA_PORT_BASE: '36300', MEDIA_RTC_MIN_PORT: '36310', MEDIA_RTC_MAX_PORT: '36400', OPEN_MEETINGS: 'true' },
     });
     browser = await launchBrowser();
     meeting = await createMeeting(server.url, { title: 'Devices' });
@@ -38,6 +39,17 @@ describe('the web client on other browsers and devices', () => {
       await other.close();
     }
   };
+
+  it('starts a meeting from the root page without an API key on an open site', async () => {
+    const page = await openPage(browser.browser, `${server.url}/`, 'starter');
+    await page.getByLabel('Meeting title').fill('Drop-in');
+    await page.getByRole('button', { name: 'Start meeting' }).waitFor();
+    await expect.poll(() => page.getByLabel('API key').count()).toBe(0);
+    await page.getByRole('button', { name: 'Start meeting' }).click();
+    await page.waitForURL(/\/m\/[A-Za-z0-9_-]+\?hostKey=/);
+    await page.getByRole('heading', { name: 'Drop-in' }).waitFor();
+    await page.context().close();
+  });
 
   it('explains a machine with no camera or microphone, and still lets its owner join to watch', async () => {
     await withBrowser({ noDevices: true }, async (other) => {

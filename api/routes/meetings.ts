@@ -5,7 +5,19 @@ import { AppError } from '../../common/errors.ts';
 import type { GatewayDialer } from '../../gateway-sip/contract.ts';
 import type { MeetingApi } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
-import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.ts';
+import {
+  createdMeeting,
+  createMeetingBody,
+  dialBody,
+  dialResponse,
+  joinBody,
+  joinResponse,
+  meetingIdParams,
+  meetingView,
+  problem,
+  siteInfo,
+  updateMeetingBody,
+} from '../schemas.ts';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem, 429: problem };
 
@@ -13,25 +25,40 @@ export function meetingRoutes(
   app: FastifyInstance,
   services: MeetingApi,
   auth: ApiAuth,
-  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer },
+  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer; openMeetings?: { perHour: number } },
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { meetings, lifecycle } = services;
 
-  r.post(
-    '/v1/meetings',
+  const open = options.openMeetings;
+  r.get(
+    '/v1/site',
     {
       schema: {
         tags: ['meetings'],
-        summary: 'Create a meeting (server to server, X-Api-Key)',
-        security: [{ apiKey: [] }],
+        summary: 'What the pages need to know of this site: whether anyone may start a meeting (open mode)',
+        response: { 200: siteInfo },
+      },
+    },
+    async () => ({ openMeetings: open !== undefined }),
+  );
+
+  r.post(
+    '/v1/meetings',
+    {
+      // Only keyless creation (open mode) is counted: a server holding the key is not a stranger.
+      config: open ? { rateLimit: { max: open.perHour, timeWindow: '1 hour', allowList: (request) => auth.hasApiKey(request) } } : {},
+      schema: {
+        tags: ['meetings'],
+        summary: 'Create a meeting (server to server with X-Api-Key; anyone in open mode, a few an hour per address)',
+        security: open ? [{ apiKey: [] }, {}] : [{ apiKey: [] }],
         body: createMeetingBody.optional(),
         response: { 201: createdMeeting, ...errors },
       },
     },
     async (request, reply) => {
-      auth.requireApiKey(request);
+      if (!open) auth.requireApiKey(request);
       const created = await meetings.create(request.body ?? {});
       return reply.code(201).send(created);
     },

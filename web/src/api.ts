@@ -26,11 +26,21 @@ export interface StartedMeeting {
   hostKey: string;
 }
 
-/** Creates a meeting with the operator's API key (typed in by a person; never stored). */
+/** Whether this site lets anyone start a meeting (open mode); if it cannot tell, it asks for the key. */
+export async function siteIsOpen(): Promise<boolean> {
+  try {
+    const res = await fetch('/v1/site');
+    return res.ok && ((await res.json()) as { openMeetings?: boolean }).openMeetings === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates a meeting with the operator's API key (typed in by a person; never stored), or without one in open mode. */
 export async function startMeeting(apiKey: string, title: string): Promise<StartedMeeting> {
   const res = await fetch('/v1/meetings', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    headers: { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
     body: JSON.stringify(title ? { title } : {}),
   });
   const body = (await res.json().catch(() => ({}))) as Partial<StartedMeeting> & { detail?: string; code?: string };

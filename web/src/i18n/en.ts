@@ -12,6 +12,7 @@ export const en = {
   startMeeting: 'Start meeting',
   wrongApiKey: 'That API key is not valid.',
   startFailed: 'The meeting could not be started: {reason}',
+  tooManyMeetings: 'Too many meetings started from here; try again later.',
   joinTitle: 'Join a meeting',
   meetingLink: 'Meeting link or ID',
   openMeeting: 'Open',

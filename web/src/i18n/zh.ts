@@ -14,6 +14,7 @@ export const zh: Record<keyof typeof en, string> = {
   startMeeting: '发起会议',
   wrongApiKey: 'API 密钥无效。',
   startFailed: '无法发起会议：{reason}',
+  tooManyMeetings: '从此处创建的会议过多，请稍后再试。',
   joinTitle: '加入会议',
   meetingLink: '会议链接或会议号',
   openMeeting: '打开',

@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
-import { StartError, startMeeting } from '../api.ts';
+import { useEffect } from 'preact/hooks';
+import { StartError, siteIsOpen, startMeeting } from '../api.ts';
 import { t } from '../i18n/i18n.ts';
 import { LanguagePicker } from './LanguagePicker.tsx';
 
@@ -10,6 +11,16 @@ export function Home() {
   const link = useSignal('');
   const error = useSignal('');
   const busy = useSignal(false);
+  // Until the site says it is open, it is not: the key field shows.
+  const siteOpen = useSignal(false);
+  useEffect(() => {
+    siteIsOpen().then(
+      (value) => {
+        siteOpen.value = value;
+      },
+      () => undefined,
+    );
+  }, []);
 
   const start = async () => {
     busy.value = true;
@@ -18,7 +29,9 @@ export function Home() {
       const meeting = await startMeeting(apiKey.value.trim(), title.value.trim());
       location.assign(`/m/${meeting.id}?hostKey=${encodeURIComponent(meeting.hostKey)}`);
     } catch (e) {
-      error.value = e instanceof StartError && (e.status === 401 || e.status === 403) ? t('wrongApiKey') : t('startFailed', { reason: (e as Error).message });
+      const status = e instanceof StartError ? e.status : 0;
+      error.value =
+        status === 401 || status === 403 ? t('wrongApiKey') : status === 429 ? t('tooManyMeetings') : t('startFailed', { reason: (e as Error).message });
       busy.value = false;
     }
   };
@@ -46,10 +59,12 @@ export function Home() {
             {t('meetingTitle')}
             <input value={title.value} maxLength={200} onInput={(e) => (title.value = e.currentTarget.value)} />
           </label>
-          <label>
-            {t('apiKey')}
-            <input type="password" required autoComplete="off" value={apiKey.value} onInput={(e) => (apiKey.value = e.currentTarget.value)} />
-          </label>
+          {!siteOpen.value && (
+            <label>
+              {t('apiKey')}
+              <input type="password" required autoComplete="off" value={apiKey.value} onInput={(e) => (apiKey.value = e.currentTarget.value)} />
+            </label>
+          )}
           <button type="submit" class="primary" disabled={busy.value}>
             {t('startMeeting')}
           </button>
