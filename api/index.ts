@@ -80,7 +80,7 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
 
   // The reference web client: built by `npm run build:web`, served without any CDN.
   if (existsSync(WEB_DIST)) {
-    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/web/' });
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/web/', preCompressed: true });
     const page = readFileSync(path.join(WEB_DIST, 'index.html'), 'utf8');
     app.get('/m/:meetingId', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html').send(page));
     app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html').send(page));

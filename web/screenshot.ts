@@ -40,11 +40,14 @@ try {
   await shot(alice, 'call');
   await alice.getByRole('button', { name: 'Chat' }).click();
 
-  // The host's tools on a guest's tile.
+  // The host's tools on a guest's tile; Bob has a question.
+  await bob.getByRole('button', { name: 'Reactions' }).click();
+  await bob.getByRole('menuitem', { name: 'Raise hand' }).click();
+  await tileOf(alice, 'Bob Martin').getByRole('img', { name: 'Bob Martin raised a hand' }).waitFor();
   await tileOf(alice, 'Bob Martin').getByRole('button', { name: 'Host tools for Bob Martin' }).click();
   await settle(500);
   await shot(alice, 'host-menu');
-  await alice.keyboard.press('Escape');
+  await alice.getByRole('menuitem', { name: "Lower Bob Martin's hand" }).click();
 
   // A phone in WeChat, upright and on its side.
   const wei = await joinByUi(browser.browser, server.url, meeting.id, 'Wei', PHONE);
