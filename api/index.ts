@@ -17,6 +17,7 @@ import { fileRoutes } from './routes/files.ts';
 import { meetingRoutes } from './routes/meetings.ts';
 import { participantRoutes } from './routes/participants.ts';
 import { docsStyles, registerSecurityHeaders } from './securityHeaders.ts';
+import { TurnCredentials } from './TurnCredentials.ts';
 
 // From api/ as TypeScript source, from dist/api/ once compiled: the bundle is at the repository's web/dist.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,8 +60,9 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
+  const turn = new TurnCredentials({ secret: config.TURN_SECRET, urls: config.TURN_URLS, ttlSeconds: config.TURN_TTL_SECONDS });
   await app.register((scope, _options, done) => {
-    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer });
+    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer, turn });
     participantRoutes(scope, services, auth);
     fileRoutes(scope, deps.files, services.meetings, auth, {
       idleMs: config.FILES_UPLOAD_IDLE_TIMEOUT_MS,

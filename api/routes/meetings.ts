@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors.ts';
 import type { GatewayDialer } from '../../gateway-sip/contract.ts';
 import type { MeetingApi } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
+import type { TurnCredentials } from '../TurnCredentials.ts';
 import { createdMeeting, createMeetingBody, dialBody, dialResponse, joinBody, joinResponse, meetingIdParams, meetingView, problem, updateMeetingBody } from '../schemas.ts';
 
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 410: problem, 423: problem, 429: problem };
@@ -13,7 +14,7 @@ export function meetingRoutes(
   app: FastifyInstance,
   services: MeetingApi,
   auth: ApiAuth,
-  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer },
+  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer; turn: TurnCredentials },
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -116,7 +117,7 @@ export function meetingRoutes(
         throw new AppError('forbidden', 'joining as host needs the host key or the API key');
       }
       const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
-      return { ...issued, signalingUrl: publicUrl };
+      return { ...issued, signalingUrl: publicUrl, iceServers: options.turn.iceServers(issued.participantId) };
     },
   );
 
