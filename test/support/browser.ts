@@ -39,9 +39,13 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * Launches Chromium. `executablePath` may be a lab host's wrapper (netlab's `host.wrapper`), so
+ * that the browser runs in that host's namespace; `args` are added to the test flags.
+ */
+export async function launchBrowser(options: { executablePath?: string; args?: string[] } = {}): Promise<TestBrowser> {
   // playwright gives every launch a fresh, temporary user-data dir of its own.
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
+  const browser = await chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: [...FLAGS, ...(options.args ?? [])] });
   return { browser, close: () => browser.close() };
 }
 
