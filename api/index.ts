@@ -61,6 +61,10 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
 
   const turn = new TurnCredentials({ secret: config.TURN_SECRET, urls: config.TURN_URLS, ttlSeconds: config.TURN_TTL_SECONDS });
+  // TURN_URLS is a shared setting (every role gets it); the secret only the api needs.
+  if (config.TURN_URLS?.some((url) => url.startsWith('turn')) && !config.TURN_SECRET) {
+    ctx.logger.warn('TURN_URLS names a TURN server but TURN_SECRET is not set: clients get no TURN credentials and firewalled ones cannot connect');
+  }
   await app.register((scope, _options, done) => {
     meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer, turn });
     participantRoutes(scope, services, auth);

@@ -223,9 +223,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('MEDIA_RTC_MIN_PORT', `must not exceed MEDIA_RTC_MAX_PORT (${raw.MEDIA_RTC_MAX_PORT})`);
   }
   if (raw.TURN_SECRET !== undefined && raw.TURN_URLS === undefined) throw new ConfigError('TURN_URLS', 'must be set with TURN_SECRET (where clients find the TURN server)');
-  if (raw.TURN_URLS?.some((url) => url.startsWith('turn')) && raw.TURN_SECRET === undefined) {
-    throw new ConfigError('TURN_SECRET', 'must be set when TURN_URLS names a turn: server (its credentials derive from it)');
-  }
   const redis = redisTarget(raw);
   const embedded = redis === undefined;
   return {
