@@ -150,4 +150,36 @@ describe.runIf(root)('TURN in the network lab', () => {
     const direct = await waitFor(() => selectedPath(bob, 'send'), { timeoutMs: 10_000, what: "the open peer's selected pair" });
     expect(direct).toMatchObject({ localType: 'host', localProtocol: 'udp', localAddress: open.address });
   });
+
+  it("takes ICE-TCP when UDP is blocked, and TURN over UDP when the client asks for relay only (the SDK's iceTransportPolicy)", async () => {
+    const tcpOnly = await lab.addHost('tcponly');
+    const relayed = await lab.addHost('relayed');
+    // UDP blocked, TCP open: the WebRtcServer's TCP listener is nearer than any TURN path.
+    await lab.blockUdp(tcpOnly);
+    const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
+    const tcpBrowser = await launchBrowser({ executablePath: tcpOnly.wrapper('/usr/bin/chromium'), args });
+    browsers.push(tcpBrowser);
+    const relayBrowser = await launchBrowser({ executablePath: relayed.wrapper('/usr/bin/chromium'), args });
+    browsers.push(relayBrowser);
+
+    const meeting = await createMeeting(server.url, { title: 'Paths' });
+    const carol = await joinInBrowser(tcpBrowser.browser, server.url, meeting.id, 'TCP Carol');
+    const dave = await joinInBrowser(relayBrowser.browser, server.url, meeting.id, 'Relayed Dave', '&relay=1');
+    const [carolId, daveId] = [await participantIdOf(carol), await participantIdOf(dave)];
+    await expectFlowing(carol, daveId, 'camera');
+    await expectFlowing(dave, carolId, 'camera');
+    await expectFlowing(carol, daveId, 'mic');
+    await expectFlowing(dave, carolId, 'mic');
+
+    for (const direction of ['send', 'recv'] as const) {
+      const tcp = await waitFor(() => selectedPath(carol, direction), { timeoutMs: 10_000, what: `the TCP peer's ${direction} pair` });
+      console.info(`udp-blocked ${direction} transport: ${JSON.stringify(tcp)}`);
+      // An active ICE-TCP candidate (port 9) is learned back as peer-reflexive once it connects.
+      expect(tcp, `udp-blocked ${direction}`).toMatchObject({ localType: expect.stringMatching(/^(host|prflx)$/), localProtocol: 'tcp', localAddress: tcpOnly.address });
+      expect(tcp.remoteAddress.startsWith(`${sfu.address}:`)).toBe(true);
+      const relay = await waitFor(() => selectedPath(dave, direction), { timeoutMs: 10_000, what: `the relay-only peer's ${direction} pair` });
+      console.info(`relay-only ${direction} transport: ${JSON.stringify(relay)}`);
+      expect(relay, `relay-only ${direction}`).toMatchObject({ localType: 'relay', relayProtocol: 'udp' });
+    }
+  });
 });
