@@ -6,7 +6,7 @@
 import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../common/testing.ts';
-import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { CHROMIUM_PATH, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
 import { type LabFirefox, launchFirefox } from './support/firefox.ts';
 import { expectFlowing, participantIdOf, selectedPath } from './support/lab.ts';
 import { type LabHost, NetLab } from './support/netlab.ts';
@@ -38,7 +38,7 @@ describe.runIf(root)('Chromium and Firefox in the network lab', () => {
   it('carries audio and video both ways between Chromium and Firefox', async () => {
     const chromeHost = await lab.addHost('chrome');
     const foxHost = await lab.addHost('fox');
-    chromium = await launchBrowser({ executablePath: chromeHost.wrapper('/usr/bin/chromium'), args: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] });
+    chromium = await launchBrowser({ executablePath: chromeHost.wrapper(CHROMIUM_PATH), args: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] });
     firefox = await launchFirefox(lab, foxHost);
 
     const meeting = await createMeeting(server.url, { title: 'Two browsers' });

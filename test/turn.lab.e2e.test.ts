@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TurnCredentials } from '../api/TurnCredentials.ts';
 import { waitFor } from '../common/testing.ts';
-import { joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { CHROMIUM_PATH, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
 import { type RunningCoturn, startCoturn } from './support/coturn.ts';
 import { expectFlowing, participantIdOf, selectedPath } from './support/lab.ts';
 import { type LabHost, NetLab } from './support/netlab.ts';
@@ -126,9 +126,9 @@ describe.runIf(root)('TURN in the network lab', () => {
     ]);
     // The lab's site is plain http on a lab address: let it use the camera, and accept the lab's TURN certificate.
     const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
-    const walledBrowser = await launchBrowser({ executablePath: walled.wrapper('/usr/bin/chromium'), args });
+    const walledBrowser = await launchBrowser({ executablePath: walled.wrapper(CHROMIUM_PATH), args });
     browsers.push(walledBrowser);
-    const openBrowser = await launchBrowser({ executablePath: open.wrapper('/usr/bin/chromium'), args });
+    const openBrowser = await launchBrowser({ executablePath: open.wrapper(CHROMIUM_PATH), args });
     browsers.push(openBrowser);
 
     const meeting = await createMeeting(server.url, { title: 'Firewalled' });
@@ -157,9 +157,9 @@ describe.runIf(root)('TURN in the network lab', () => {
     // UDP blocked, TCP open: the WebRtcServer's TCP listener is nearer than any TURN path.
     await lab.blockUdp(tcpOnly);
     const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
-    const tcpBrowser = await launchBrowser({ executablePath: tcpOnly.wrapper('/usr/bin/chromium'), args });
+    const tcpBrowser = await launchBrowser({ executablePath: tcpOnly.wrapper(CHROMIUM_PATH), args });
     browsers.push(tcpBrowser);
-    const relayBrowser = await launchBrowser({ executablePath: relayed.wrapper('/usr/bin/chromium'), args });
+    const relayBrowser = await launchBrowser({ executablePath: relayed.wrapper(CHROMIUM_PATH), args });
     browsers.push(relayBrowser);
 
     const meeting = await createMeeting(server.url, { title: 'Paths' });
