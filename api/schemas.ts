@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dialUriSchema } from '../gateway-sip/contract.ts';
-import { grantsSchema as grants, mediaSource } from '../protocol/src/index.ts';
+import { grantsSchema as grants, iceServer, mediaSource } from '../protocol/src/index.ts';
 import { displayText } from '../protocol/src/text.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
@@ -61,6 +61,8 @@ export const joinResponse = z.object({
   grants,
   expiresAt: z.number(),
   signalingUrl: z.string(),
+  /** STUN/TURN servers for the media transports (empty without TURN_URLS). */
+  iceServers: z.array(iceServer),
 });
 
 export const participantsResponse = z.object({

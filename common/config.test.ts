@@ -64,6 +64,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', 'fd00::/8', 'loopback']);
   });
 
+  it('takes TURN as a shared secret with the URIs clients use, and refuses one without the other', () => {
+    const config = loadConfig({ TURN_SECRET: 'sixteen-chars-at-least', TURN_URLS: 'turn:t.example:3478, turns:t.example:443?transport=tcp', TURN_TTL_SECONDS: '600' });
+    expect(config.TURN_URLS).toEqual(['turn:t.example:3478', 'turns:t.example:443?transport=tcp']);
+    expect(config.TURN_TTL_SECONDS).toBe(600);
+    expect(loadConfig({}).TURN_TTL_SECONDS).toBe(86_400);
+    expect(() => loadConfig({ TURN_SECRET: 'sixteen-chars-at-least' })).toThrow(/TURN_URLS must be set with TURN_SECRET/);
+    // Shared settings reach every role; only the api needs the secret (it warns when it lacks it).
+    expect(loadConfig({ TURN_URLS: 'turn:t.example:3478' }).TURN_URLS).toEqual(['turn:t.example:3478']);
+    expect(() => loadConfig({ TURN_SECRET: 'sixteen-chars-at-least', TURN_URLS: 'http://t.example' })).toThrow(/TURN_URLS must be a comma-separated list/);
+    expect(loadConfig({ TURN_URLS: 'stun:s.example:3478' }).TURN_URLS).toEqual(['stun:s.example:3478']);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
   });

@@ -169,6 +169,20 @@ export const configSchema = z.object({
   JOIN_RATE_LIMIT: positiveInt(120),
   /** Believe X-Forwarded-For only from the proxies in front of us: `false`, a hop count, or their addresses/CIDRs. */
   TRUST_PROXY: trustProxy,
+  /**
+   * TURN (coturn's `use-auth-secret`): the shared secret from which the api derives each
+   * participant's time-limited TURN credential. Unset: no TURN server is offered.
+   */
+  TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The TURN/STUN URIs handed to clients, comma-separated, e.g. `turn:turn.example.com:3478,turns:turn.example.com:443?transport=tcp`. */
+  TURN_URLS: z
+    .string()
+    .trim()
+    .regex(/^(turns?|stuns?):[^\s,]+(\s*,\s*(turns?|stuns?):[^\s,]+)*$/, 'must be a comma-separated list of turn:, turns: or stun: URIs')
+    .transform((value) => value.split(',').map((url) => url.trim()))
+    .optional(),
+  /** How long a TURN credential is valid; a client that stays longer keeps its allocation (coturn checks at Allocate and refresh). */
+  TURN_TTL_SECONDS: positiveInt(24 * 3600),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -217,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (raw.MEDIA_RTC_MIN_PORT > raw.MEDIA_RTC_MAX_PORT) {
     throw new ConfigError('MEDIA_RTC_MIN_PORT', `must not exceed MEDIA_RTC_MAX_PORT (${raw.MEDIA_RTC_MAX_PORT})`);
   }
+  if (raw.TURN_SECRET !== undefined && raw.TURN_URLS === undefined) throw new ConfigError('TURN_URLS', 'must be set with TURN_SECRET (where clients find the TURN server)');
   const redis = redisTarget(raw);
   const embedded = redis === undefined;
   return {

@@ -29,7 +29,7 @@ const PROFILE = { latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, upl
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, port: { type: 'string', default: '36040' } } });
 const runs = Number(values.runs);
 
-function shipped(): { file: string; raw: number; gzip: number }[] {
+function shipped(): { file: string; raw: number; gzip: number; br?: number }[] {
   return readdirSync(DIST)
     .filter((f) => /\.(js|css|html|svg)$/.test(f))
     .map((file) => {

@@ -6,6 +6,7 @@ import { type ServiceHarness, startServiceHarness } from '../../test/support/ser
 import { ApiAuth } from '../auth.ts';
 import { meetingRoutes } from './meetings.ts';
 import { participantRoutes } from './participants.ts';
+import { TurnCredentials } from '../TurnCredentials.ts';
 
 // The answers are serialised through their zod schemas, which strip whatever a schema lacks:
 // grants must be the protocol's one schema, or a grant such as `present` silently disappears.
@@ -23,7 +24,7 @@ describe('grants in HTTP answers', () => {
         throw new AppError('unavailable', 'no gateway in this test');
       },
     };
-    meetingRoutes(app, h.meeting, auth, { publicUrl: 'http://127.0.0.1', joinRateLimit: () => 100, gateways });
+    meetingRoutes(app, h.meeting, auth, { publicUrl: 'http://127.0.0.1', joinRateLimit: () => 100, gateways, turn: new TurnCredentials({ ttlSeconds: 60 }) });
     participantRoutes(app, h.meeting, auth);
     await app.ready();
     ({ id: meetingId } = await h.meeting.meetings.create({ title: 'grants' }));

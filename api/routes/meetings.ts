@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors.ts';
 import type { GatewayDialer } from '../../gateway-sip/contract.ts';
 import type { MeetingApi } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
+import type { TurnCredentials } from '../TurnCredentials.ts';
 import {
   createdMeeting,
   createMeetingBody,
@@ -25,7 +26,7 @@ export function meetingRoutes(
   app: FastifyInstance,
   services: MeetingApi,
   auth: ApiAuth,
-  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer; openMeetings?: { perHour: number } },
+  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer; turn: TurnCredentials; openMeetings?: { perHour: number } },
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -143,7 +144,7 @@ export function meetingRoutes(
         throw new AppError('forbidden', 'joining as host needs the host key or the API key');
       }
       const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
-      return { ...issued, signalingUrl: publicUrl };
+      return { ...issued, signalingUrl: publicUrl, iceServers: options.turn.iceServers(issued.participantId) };
     },
   );
 

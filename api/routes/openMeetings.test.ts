@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors.ts';
 import { createHttpServer } from '../../common/http.ts';
 import { type ServiceHarness, startServiceHarness } from '../../test/support/services.ts';
 import { ApiAuth } from '../auth.ts';
+import { TurnCredentials } from '../TurnCredentials.ts';
 import { meetingRoutes } from './meetings.ts';
 
 describe('starting meetings without the API key (open mode)', () => {
@@ -24,6 +25,7 @@ describe('starting meetings without the API key (open mode)', () => {
       publicUrl: 'http://127.0.0.1',
       joinRateLimit: () => 100,
       gateways,
+      turn: new TurnCredentials({ ttlSeconds: 60 }),
       openMeetings,
     });
     await app.ready();

@@ -40,7 +40,7 @@ for (const obj of docs) {
 // ---- invariants ------------------------------------------------------------------------
 const byKind = (k) => docs.filter((d) => d.kind === k);
 const names = (k) => new Set(byKind(k).map((d) => d.metadata.name));
-const workloads = [...byKind('Deployment'), ...byKind('StatefulSet')];
+const workloads = [...byKind('Deployment'), ...byKind('StatefulSet'), ...byKind('DaemonSet')];
 const cms = names('ConfigMap'), secrets = names('Secret'), svcs = names('Service'), sas = names('ServiceAccount');
 const externalSecrets = new Set();
 const ns = new Set(docs.map((d) => d.metadata?.namespace).filter(Boolean));
@@ -58,6 +58,8 @@ for (const w of workloads) {
       if (ef.configMapRef && !cms.has(ef.configMapRef.name)) err(id(w), `configMap ${ef.configMapRef.name} not rendered`);
       if (ef.secretRef && !secrets.has(ef.secretRef.name)) externalSecrets.add(ef.secretRef.name);
     }
+    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef && !secrets.has(e.valueFrom.secretKeyRef.name)) externalSecrets.add(e.valueFrom.secretKeyRef.name);
+    for (const v of pod.volumes ?? []) if (v.secret && !secrets.has(v.secret.secretName)) externalSecrets.add(v.secret.secretName);
     for (const v of pod.volumes ?? []) if (v.configMap && v.configMap.name !== 'kube-root-ca.crt' && !cms.has(v.configMap.name)) err(id(w), `volume configMap ${v.configMap.name} not rendered`);
     for (const m of c.volumeMounts ?? []) if (!(pod.volumes ?? []).some((v) => v.name === m.name)) err(id(w), `${c.name} mounts unknown volume ${m.name}`);
     // env $(VAR) references must point at earlier entries of the same list

@@ -31,6 +31,18 @@ export const grantsSchema = z.object({
 });
 export type Grants = z.infer<typeof grantsSchema>;
 
+/**
+ * A STUN or TURN server for the client's ICE agent, as RTCIceServer has it. The join answer
+ * carries them; a TURN server's `username` (`expiry:participantId`) and `credential` are
+ * time-limited, derived from the TURN REST shared secret.
+ */
+export const iceServer = z.object({
+  urls: z.array(z.string()),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof iceServer>;
+
 export const participantInfo = z.object({
   id: z.string(),
   name: z.string(),

@@ -4,6 +4,7 @@ import type {
   ClientMessageName,
   ClientResults,
   FileInfo,
+  IceServer,
   JoinResult,
   MediaSource,
   MeetingSummary,
@@ -57,7 +58,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
   #closed = false;
   #recovering?: Promise<void>;
 
-  private constructor(options: JoinOptions, token: string, participantId: string) {
+  private constructor(options: JoinOptions, token: string, participantId: string, iceServers: IceServer[] = []) {
     super();
     this.options = options;
     this.participantId = participantId;
@@ -68,15 +69,18 @@ export class ConveneClient extends Emitter<ClientEvents> {
       requestTimeoutMs: options.requestTimeoutMs,
     });
     this.#state = new MeetingState(participantId);
-    this.#media = new MediaSession((name, payload) => this.#signalling.request(name, payload), options.handlerName, () => !this.#closed && this.connected);
+    this.#media = new MediaSession((name, payload) => this.#signalling.request(name, payload), options.handlerName, () => !this.#closed && this.connected, {
+      iceServers: options.iceServers ?? iceServers,
+      iceTransportPolicy: options.iceTransportPolicy,
+    });
     this.#files = new FilesApi(options.baseUrl, options.meetingId, () => this.#token, options.fetch);
     this.#wire();
   }
 
   /** Asks the API for a join token with the meeting link, then connects and joins. */
   static async join(options: JoinOptions): Promise<ConveneClient> {
-    const { token, participantId } = await requestJoinToken(options);
-    const client = new ConveneClient(options, token, participantId);
+    const { token, participantId, iceServers } = await requestJoinToken(options);
+    const client = new ConveneClient(options, token, participantId, iceServers);
     await client.#connect();
     return client;
   }

@@ -1,4 +1,4 @@
-import type { ClientMessage, ClientMessageName, ClientResults, MediaSource } from '@convene/protocol';
+import type { ClientMessage, ClientMessageName, ClientResults, IceServer, MediaSource } from '@convene/protocol';
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
@@ -13,6 +13,12 @@ export interface LocalPublication {
   track: MediaTrack;
   producer: ms.Producer;
   simulcast: boolean;
+}
+
+/** How the transports reach the server: TURN/STUN servers, and whether to relay only. */
+export interface IceSettings {
+  iceServers?: IceServer[];
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 export interface PublishOptions {
@@ -40,11 +46,13 @@ export class MediaSession extends Emitter<MediaEvents> {
   readonly #request: Requester;
   readonly #handlerName?: ms.BuiltinHandlerName;
   readonly #mayRestartIce: () => boolean;
-  constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean) {
+  readonly #ice: IceSettings;
+  constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean, ice: IceSettings = {}) {
     super();
     this.#request = request;
     this.#handlerName = handlerName;
     this.#mayRestartIce = mayRestartIce;
+    this.#ice = ice;
   }
 
   /** Loads the device with the router's capabilities (once) and returns this client's. */
@@ -251,6 +259,8 @@ export class MediaSession extends Emitter<MediaEvents> {
       iceParameters: options.iceParameters as ms.IceParameters,
       iceCandidates: options.iceCandidates as ms.IceCandidate[],
       dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
+      iceServers: this.#ice.iceServers?.length ? this.#ice.iceServers : undefined,
+      iceTransportPolicy: this.#ice.iceTransportPolicy,
     };
     const transport = direction === 'send' ? this.#device!.createSendTransport(params) : this.#device!.createRecvTransport(params);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {

@@ -1,4 +1,4 @@
-import type { FileInfo } from '@convene/protocol';
+import type { FileInfo, IceServer } from '@convene/protocol';
 import { ConveneError } from './ConveneError.ts';
 import { type BlobLike, type FetchLike, type FileReference, fileForm, hostFetch, type ResponseLike } from './platform.ts';
 
@@ -14,6 +14,8 @@ async function answer<T>(res: ResponseLike, what: string): Promise<T> {
 export interface JoinTicket {
   token: string;
   participantId: string;
+  /** STUN/TURN servers from the join answer (TURN with a time-limited credential). */
+  iceServers: IceServer[];
 }
 
 /** Asks the API for a join token with the meeting link (`POST /v1/meetings/:id/join`). */
@@ -33,7 +35,7 @@ export async function requestJoinToken(options: {
   });
   const body = await answer<Partial<JoinTicket>>(res, 'join');
   if (!body.token || !body.participantId) throw new ConveneError('http_error', `join failed: HTTP ${res.status}`);
-  return { token: body.token, participantId: body.participantId };
+  return { token: body.token, participantId: body.participantId, iceServers: Array.isArray(body.iceServers) ? body.iceServers : [] };
 }
 
 /** The meeting's files over HTTP: upload decks, address their page images. */

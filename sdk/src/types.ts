@@ -1,5 +1,5 @@
 import type { types as ms } from 'mediasoup-client';
-import type { ChatMessage, FileInfo, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents } from '@convene/protocol';
+import type { ChatMessage, FileInfo, IceServer, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents } from '@convene/protocol';
 import type { FetchLike } from './platform.ts';
 
 /**
@@ -66,4 +66,8 @@ export interface JoinOptions {
    * is lost, each reconnection attempt tries the next one, so a dead push node is skipped.
    */
   signalingUrls?: string[];
+  /** STUN/TURN servers for the media transports (default: those of the join answer). */
+  iceServers?: IceServer[];
+  /** `'relay'` sends media only through TURN (to hide the client's addresses, or to test TURN); default `'all'`. */
+  iceTransportPolicy?: 'all' | 'relay';
 }

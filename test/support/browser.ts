@@ -40,23 +40,27 @@ export interface TestBrowser {
 }
 
 /**
- * What a browser's owner may have set differently from the test default: no camera or
- * microphone at all, or media permission refused.
+ * Launches Chromium. `executablePath` may be a lab host's wrapper (netlab's `host.wrapper`), so
+ * that the browser runs in that host's namespace; `args` are added to the test flags. The
+ * variants are what a browser's owner may have set differently: no camera or microphone at all
+ * (`noDevices`), or media permission refused (`denyMedia`).
  */
-export interface BrowserVariant {
+export interface BrowserOptions {
+  executablePath?: string;
+  args?: string[];
   noDevices?: boolean;
   denyMedia?: boolean;
 }
 
-export async function launchBrowser(variant: BrowserVariant = {}): Promise<TestBrowser> {
-  const args = FLAGS.filter(
+export async function launchBrowser(options: BrowserOptions = {}): Promise<TestBrowser> {
+  const flags = FLAGS.filter(
     (flag) =>
-      !(variant.noDevices && flag === '--use-fake-device-for-media-stream') &&
+      !(options.noDevices && flag === '--use-fake-device-for-media-stream') &&
       // Without the fake permission UI, headless Chromium refuses media like a person clicking "Block".
-      !(variant.denyMedia && flag === '--use-fake-ui-for-media-stream'),
+      !(options.denyMedia && flag === '--use-fake-ui-for-media-stream'),
   );
   // playwright gives every launch a fresh, temporary user-data dir of its own.
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args });
+  const browser = await chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: [...flags, ...(options.args ?? [])] });
   return { browser, close: () => browser.close() };
 }
 

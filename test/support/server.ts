@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,23 +13,33 @@ export interface RunningServer {
 }
 
 /** Starts the real entry point as a child process and waits until /healthz answers. */
-export async function startServer(options: { port: number; roles?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunningServer> {
+export async function startServer(options: {
+  port: number;
+  roles?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Where the server listens and is reached (default 127.0.0.1): a lab host's address, say. */
+  host?: string;
+  /** How to start the process (default: here; a lab host's `spawn` runs it in its namespace). */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}): Promise<RunningServer> {
   const { port } = options;
+  const host = options.host ?? '127.0.0.1';
   // A server left behind on this port (another checkout's test) would answer our health checks
   // and the test would silently run against someone else's code.
-  const stale = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+  const stale = await fetch(`http://${host}:${port}/healthz`).then(
     () => true,
     () => false,
   );
   if (stale) throw new Error(`port ${port} already has a server; stop it or move this test's ports`);
-  const child = spawn(process.execPath, ['main.ts', '--role', options.roles ?? 'all'], {
+  const child = (options.spawn ?? spawn)(process.execPath, ['main.ts', '--role', options.roles ?? 'all'], {
     cwd: ROOT,
     env: {
       ...process.env,
       PORT: String(port),
-      HOST: '127.0.0.1',
+      HOST: host,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      MEDIA_LISTEN_IP: '127.0.0.1',
+      MEDIA_LISTEN_IP: host,
       // Each test server its own SIP port, so that servers of different tests never collide.
       SIP_PORT: String(port + 2000),
       ...options.env,
@@ -44,7 +54,7 @@ export async function startServer(options: { port: number; roles?: string; env?:
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${logs.join('')}`);

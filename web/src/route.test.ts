@@ -3,12 +3,13 @@ import { inviteLink, parseRoute } from './route.ts';
 
 describe('route', () => {
   it('reads a meeting link with its options', () => {
-    expect(parseRoute({ pathname: '/m/abc123', search: '?name=Ann&autojoin=1&nomedia=1&hostKey=k' })).toEqual({
+    expect(parseRoute({ pathname: '/m/abc123', search: '?name=Ann&autojoin=1&nomedia=1&hostKey=k&relay=1' })).toEqual({
       meetingId: 'abc123',
       name: 'Ann',
       autojoin: true,
       nomedia: true,
       hostKey: 'k',
+      relay: true,
     });
   });
 

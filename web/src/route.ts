@@ -6,6 +6,8 @@ export interface Route {
   /** Join without microphone and camera (tests, listeners). */
   nomedia: boolean;
   hostKey?: string;
+  /** Send media only through TURN (`?relay=1`): to hide one's addresses, or to test TURN. */
+  relay: boolean;
 }
 
 export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Route {
@@ -16,6 +18,7 @@ export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Rou
     autojoin: params.has('autojoin'),
     nomedia: params.has('nomedia'),
     hostKey: params.get('hostKey') ?? undefined,
+    relay: params.has('relay'),
   };
 }
 

@@ -18,6 +18,8 @@ export interface JoinSettings {
   /** Tracks the prejoin preview opened, handed over so the browser need not ask again. */
   micTrack?: MediaStreamTrack;
   cameraTrack?: MediaStreamTrack;
+  /** Media only through TURN (the link's `?relay=1`). */
+  relay?: boolean;
 }
 
 /** One session in a meeting: the client and everything the call screen works with. */
@@ -54,6 +56,7 @@ export class Call {
       name: settings.name,
       password: settings.password || undefined,
       hostKey: settings.hostKey,
+      iceTransportPolicy: settings.relay ? 'relay' : undefined,
     });
     window.convene = client;
     return new Call(client, settings);
