@@ -9,9 +9,10 @@
 //     selectors, references, $(VAR) order, probes, autoscaler targets).
 // Usage: node deploy/tools/validate-k8s.mjs RENDERED.yaml [...]   (npm packages: devDependencies)
 import { readFileSync } from 'node:fs';
-import * as kube from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
+// Its models by name (V1PodSpec...): each lists its fields with their types.
+const kube = await import('@kubernetes/client-node');
 const files = process.argv.slice(2);
 const docs = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter(Boolean));
 const file = files.join(' ');
@@ -65,7 +66,7 @@ function unknownFields(obj, crd) {
     if (value === null || value === undefined) return;
     let m = type.match(/^Array<(.+)>$/);
     if (m) {
-      if (Array.isArray(value)) value.forEach((v, i) => walk(v, m[1], `${path}[${i}]`));
+      if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, m[1], `${path}[${i}]`);
       return;
     }
     m = type.match(/^\{ \[key: string\]: (.+); \}$/);
