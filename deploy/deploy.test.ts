@@ -111,7 +111,7 @@ describe.skipIf(!hasKubectl)('every overlay renders and validates strictly', () 
   it('fails on a ScaledObject whose target keeps fixed replicas, and on a misspelt KEDA field', () => {
     const good = render('overlays/prod');
     const cases = {
-      replicas: good.replace(/(kind: Deployment\nmetadata:\n(?:  .*\n)*?  name: media\n(?:.*\n)*?spec:\n)/, '$1  replicas: 3\n'),
+      replicas: good.replace(/(kind: Deployment\nmetadata:\n(?: {2}.*\n)*? {2}name: media\n(?:.*\n)*?spec:\n)/, '$1  replicas: 3\n'),
       maxReplicas: good.replace('maxReplicaCount: 20', 'maxReplicas: 20'),
     };
     expect(cases.replicas).not.toBe(good);
