@@ -126,6 +126,32 @@ describe.skipIf(!hasKubectl)('every overlay renders and validates strictly', () 
   });
 });
 
+describe('custom resources of the Prometheus Operator', () => {
+  const podMonitor = (field: string) => `apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: { name: convene }
+spec:
+  selector: { matchLabels: { app.kubernetes.io/name: convene } }
+  podMetricsEndpoints:
+    - port: http
+      path: /metrics
+      relabelings:
+        - { sourceLabels: [__meta_kubernetes_pod_name], ${field}: instance }
+`;
+  const validate = (text: string) => {
+    const file = path.join(scratch, `podmonitor-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, text);
+    return run('node', [`${deploy}/tools/validate-k8s.mjs`, file]);
+  };
+
+  it('are validated strictly too', () => {
+    expect(validate(podMonitor('targetLabel')).code).toBe(0);
+    const bad = validate(podMonitor('targetLable'));
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('unknown field "targetLable"');
+  });
+});
+
 describe('compose validation', () => {
   const compose = path.join(deploy, 'compose');
   const validate = (args: string[]) => run('node', [`${deploy}/tools/validate-compose.mjs`, ...args]);

@@ -60,7 +60,8 @@ const media = parseAllDocuments(readFileSync(manifest, 'utf8'))
 const HPA_TOLERANCE = 0.1;
 
 // ---- what Prometheus would answer: the triggers' queries over the scraped gauges ----------
-type Scrape = Map<string, number>;
+/** Every series of each convene_media_* gauge on one node (a gauge may be labelled by worker). */
+type Scrape = Map<string, number[]>;
 /** The queries this test knows how to evaluate; a changed query fails here until taught. */
 const QUERIES: Array<{ shape: RegExp; evaluate: (nodes: Scrape[]) => number }> = [
   {
@@ -69,10 +70,11 @@ const QUERIES: Array<{ shape: RegExp; evaluate: (nodes: Scrape[]) => number }> =
   },
   {
     shape: /^avg by \(namespace\) \(convene_media_worker_cpu_ratio\{namespace="[^"]+"\}\)$/,
-    evaluate: (nodes) => sum(nodes, 'convene_media_worker_cpu_ratio') / nodes.length,
+    evaluate: (nodes) => sum(nodes, 'convene_media_worker_cpu_ratio') / Math.max(1, series(nodes, 'convene_media_worker_cpu_ratio').length),
   },
 ];
-const sum = (nodes: Scrape[], name: string) => nodes.reduce((total, n) => total + (n.get(name) ?? 0), 0);
+const series = (nodes: Scrape[], name: string) => nodes.flatMap((n) => n.get(name) ?? []);
+const sum = (nodes: Scrape[], name: string) => series(nodes, name).reduce((total, v) => total + v, 0);
 
 interface Decision {
   current: number;
@@ -120,8 +122,8 @@ describe('autoscaling media nodes on their live metrics', () => {
     const text = await (await fetch(`${cluster.url(name)}/metrics`)).text();
     const values: Scrape = new Map();
     for (const line of text.split('\n')) {
-      const m = line.match(/^(convene_media_[a-z_]+) (\S+)$/);
-      if (m) values.set(m[1]!, Number(m[2]));
+      const m = line.match(/^(convene_media_[a-z_]+)(?:\{[^}]*\})? (\S+)$/);
+      if (m) values.set(m[1]!, [...(values.get(m[1]!) ?? []), Number(m[2])]);
     }
     return values;
   };
@@ -197,7 +199,7 @@ describe('autoscaling media nodes on their live metrics', () => {
     expect(inDecision.desired).toBeLessThan(mediaNodes.length);
 
     // ---- the ReplicaSet's choice: the lowest pod-deletion-cost, as the patcher sets it -------
-    const costs = mediaNodes.map((name, i) => ({ name, cost: podDeletionCost(scraped[i]!.get('convene_media_participants') ?? 0) }));
+    const costs = mediaNodes.map((name, i) => ({ name, cost: podDeletionCost(sum([scraped[i]!], 'convene_media_participants')) }));
     console.log('pod-deletion-cost:', JSON.stringify(costs));
     const victim = [...costs].sort((x, y) => x.cost - y.cost || x.name.localeCompare(y.name))[0]!;
     // Placement put C alone on the third node: the emptiest node still holds someone to move.

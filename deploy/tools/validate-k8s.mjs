@@ -26,8 +26,12 @@ const id = (o) => `${o.kind}/${o.metadata?.name}`;
 
 // Schemas of custom resources: kind -> module, field lists for the unknown-field walk.
 const crds = {
-  'keda.sh/v1alpha1': { module: (kind) => `@kubernetes-models/keda/keda.sh/v1alpha1/${kind}`, fields: JSON.parse(readFileSync(new URL('./schemas/keda.sh-v1alpha1.json', import.meta.url), 'utf8')) },
+  'keda.sh/v1alpha1': { module: (kind) => `@kubernetes-models/keda/keda.sh/v1alpha1/${kind}`, fields: fieldLists('keda.sh-v1alpha1') },
+  'monitoring.coreos.com/v1': { module: (kind) => `@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`, fields: fieldLists('monitoring.coreos.com-v1') },
 };
+function fieldLists(name) {
+  return JSON.parse(readFileSync(new URL(`./schemas/${name}.json`, import.meta.url), 'utf8'));
+}
 
 for (const obj of docs) {
   if (!obj.apiVersion || !obj.kind) {
