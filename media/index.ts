@@ -201,7 +201,14 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
 
 /** Share of one core used by this process and its workers since the last reading. */
 function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; workerRatio: () => number; stop: () => void } {
-  let last = { at: Date.now(), used: 0 };
+  const ownMs = () => {
+    const own = process.cpuUsage();
+    return (own.user + own.system) / 1000;
+  };
+  // From now on: the CPU the process spent starting up (before the first reading) is not load.
+  // Counted from zero, a new node's first heartbeat reported hundreds of cores and placement
+  // avoided it until the next one.
+  let last = { at: Date.now(), used: ownMs() };
   let workersUsed = 0;
   // Per worker, between the last two samples: what one saturated worker (one core) is at 1.
   let lastSample = { at: Date.now(), used: 0 };
@@ -220,8 +227,7 @@ function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; worke
   const timer = setInterval(() => detach(logger, 'sampling worker CPU', sample()), 2000);
   timer.unref();
   const read = () => {
-    const own = process.cpuUsage();
-    const used = workersUsed + (own.user + own.system) / 1000;
+    const used = workersUsed + ownMs();
     const now = Date.now();
     const share = now > last.at ? Math.max(0, used - last.used) / (now - last.at) : 0;
     last = { at: now, used };

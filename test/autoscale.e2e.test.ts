@@ -181,24 +181,27 @@ describe('autoscaling media nodes on their live metrics', () => {
     console.log('after scale-out:', JSON.stringify(hold));
     expect(hold.desired).toBe(mediaNodes.length);
 
-    // ---- under the target: A shrinks to two, B (two) starts, and one-bot meetings until ------
-    // every node holds someone, so that whichever node is emptiest has a participant to move.
+    // ---- under the target: A shrinks to two; P (three bots) and L (one) start ----------------
+    // Placement picks the node with the least consumers for capacity, from the registry
+    // (heartbeats every 2 s): once A's and P's loads are there, L goes to the node left empty,
+    // and each node holds a different number of participants (2, 3, 1).
     await Promise.all([a3.stop(), a4.stop()]);
     await waitFor(async () => sum(await scrapeAll(), 'convene_media_consumers') === 2, { timeoutMs: 20_000, what: 'A down to 2 consumers' });
-    const b = await createMeeting(apiUrl);
-    const [b1, b2] = [await bot(b.id, 'B1', 350), await bot(b.id, 'B2', 450)];
-    const bNode = (await seats(b.id))[0]!.mediaNodeId!;
-    // Placement reads the registry: the next meetings avoid B's node once its load is there.
-    await waitFor(async () => (await registryConsumers(bNode)) >= 2, { timeoutMs: 20_000, what: "B's load in the registry" });
-    const meetings = [a, b];
-    const lone: Array<{ meetingId: string; bot: TestBot }> = [];
-    const participantsOn = async () => (await scrapeAll()).map((n) => sum([n], 'convene_media_participants'));
-    for (let i = 0; i < 5 && (await participantsOn()).includes(0); i++) {
-      const m = await createMeeting(apiUrl);
-      meetings.push(m);
-      lone.push({ meetingId: m.id, bot: await bot(m.id, `L${i}`, 500 + 50 * i) });
-    }
-    await Promise.all([hears(a1, a2), hears(b1, b2)]);
+    const aNode = (await seats(a.id))[0]!.mediaNodeId!;
+    await waitFor(async () => (await registryConsumers(aNode)) === 2, { timeoutMs: 20_000, what: "A's load in the registry" });
+    const p = await createMeeting(apiUrl);
+    const [p1, p2, p3] = [await bot(p.id, 'P1', 350), await bot(p.id, 'P2', 450), await bot(p.id, 'P3', 550)];
+    const pNode = (await seats(p.id))[0]!.mediaNodeId!;
+    await waitFor(async () => (await registryConsumers(pNode)) >= 6, { timeoutMs: 20_000, what: "P's load in the registry" });
+    const l = await createMeeting(apiUrl);
+    const l1 = await bot(l.id, 'L1', 650);
+    const meetings = [a, p, l];
+    const pairs: Array<[TestBot, TestBot]> = [
+      [a1, a2],
+      [p1, p2],
+      [p2, p3],
+    ];
+    await Promise.all(pairs.map(([x, y]) => hears(x, y)));
 
     const scraped = await scrapeAll();
     const inDecision = decide(mediaNodes.length, scraped);
@@ -209,7 +212,9 @@ describe('autoscaling media nodes on their live metrics', () => {
     const costs = mediaNodes.map((name, i) => ({ name, cost: podDeletionCost(sum([scraped[i]!], 'convene_media_participants')) }));
     console.log('pod-deletion-cost:', JSON.stringify(costs));
     const victim = [...costs].sort((x, y) => x.cost - y.cost || x.name.localeCompare(y.name))[0]!;
-    expect(victim.cost).toBeGreaterThan(0);
+    // The emptiest node is L's: one participant to move, fewer than on either other node.
+    expect(costs.map((c) => c.cost).sort()).toEqual([1, 2, 3]);
+    expect(victim.name).toBe((await seats(l.id))[0]!.mediaNodeId);
     const before = new Map<string, string[]>();
     const moving = new Set<string>();
     for (const m of meetings) {
@@ -228,19 +233,16 @@ describe('autoscaling media nodes on their live metrics', () => {
     mediaNodes.splice(mediaNodes.indexOf(victim.name), 1);
     await Promise.all(rebuilt);
 
-    // Nobody dropped: the same seats in every meeting, none on the drained node, media flowing
-    // (a newcomer hears each moved lone participant, and is heard by it).
+    // Nobody dropped: the same seats in every meeting, none on the drained node, media flowing.
     for (const m of meetings) {
       const now = await seats(m.id);
       expect(now.map((s) => s.id).sort()).toEqual(before.get(m.id));
       for (const seat of now) expect(seat.mediaNodeId).not.toBe(victim.name);
     }
-    const checks = [hears(a1, a2), hears(a2, a1), hears(b1, b2), hears(b2, b1)];
-    for (const { meetingId, bot: moved } of lone.filter((l) => moving.has(l.bot.id))) {
-      const newcomer = await bot(meetingId, `N-${moved.client.self?.name}`, 700);
-      checks.push(hears(newcomer, moved), hears(moved, newcomer));
-    }
-    await Promise.all(checks);
+    // The moved participant was alone: a newcomer hears it, and is heard by it.
+    const newcomer = await bot(l.id, 'L2', 750);
+    pairs.push([l1, newcomer]);
+    await Promise.all(pairs.flatMap(([x, y]) => [hears(x, y), hears(y, x)]));
 
     const after = decide(mediaNodes.length, await scrapeAll());
     console.log('after scale-in:', JSON.stringify(after));
