@@ -94,6 +94,8 @@ export const configSchema = z.object({
   /** mediasoup's guidance: about 500 consumers per worker (one CPU core). */
   MEDIA_MAX_CONSUMERS_PER_WORKER: positiveInt(500),
   MEDIA_DRAIN_TIMEOUT_MS: positiveInt(10 * 60_000),
+  /** SIGTERM on a gateway: refuse new calls and wait this long at most for those in progress to end. */
+  SIP_DRAIN_TIMEOUT_MS: positiveInt(10 * 60_000),
   /** Per participant, enforced on the media node: a client cannot fill a node on its own. */
   MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT: positiveInt(4),
   MEDIA_MAX_PRODUCERS_PER_PARTICIPANT: positiveInt(6),
@@ -167,6 +169,18 @@ export const configSchema = z.object({
   SIP_DIAL_TIMEOUT_MS: positiveInt(60_000),
   /** Join requests a minute from one client address. */
   JOIN_RATE_LIMIT: positiveInt(120),
+  /**
+   * Kubernetes only: keep this pod's `controller.kubernetes.io/pod-deletion-cost` annotation equal
+   * to its load (media: participants, push: sockets, gateway-sip: calls), so that a scale-in
+   * removes the emptiest pod first. Needs POD_NAME, POD_NAMESPACE and an API token allowed to
+   * patch pods (deploy/k8s/components/autoscaling). Off outside Kubernetes.
+   */
+  K8S_POD_DELETION_COST: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** This pod's name and namespace (downward API), for K8S_POD_DELETION_COST. */
+  POD_NAME: z.string().min(1).optional(),
+  POD_NAMESPACE: z.string().min(1).optional(),
+  /** How often the pod-deletion-cost annotation is brought up to date (only when it changed). */
+  K8S_POD_DELETION_COST_INTERVAL_MS: positiveInt(10_000),
   /** Believe X-Forwarded-For only from the proxies in front of us: `false`, a hop count, or their addresses/CIDRs. */
   TRUST_PROXY: trustProxy,
   /**
@@ -232,6 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('MEDIA_RTC_MIN_PORT', `must not exceed MEDIA_RTC_MAX_PORT (${raw.MEDIA_RTC_MAX_PORT})`);
   }
   if (raw.TURN_SECRET !== undefined && raw.TURN_URLS === undefined) throw new ConfigError('TURN_URLS', 'must be set with TURN_SECRET (where clients find the TURN server)');
+  if (raw.K8S_POD_DELETION_COST && (raw.POD_NAME === undefined || raw.POD_NAMESPACE === undefined)) {
+    throw new ConfigError('K8S_POD_DELETION_COST', 'needs POD_NAME and POD_NAMESPACE (downward API: metadata.name, metadata.namespace)');
+  }
   const redis = redisTarget(raw);
   const embedded = redis === undefined;
   return {

@@ -3,16 +3,18 @@
 # Kubernetes cluster. Run from anywhere: bash deploy/check.sh
 #
 #  1. Dockerfiles        dockerfile-utils lint (npm)
-#  2. compose files      docker-compose config (Debian's docker-compose 1.29): schema, YAML
-#                        anchors, ${VAR} interpolation, required variables really required
+#  2. compose files      tools/validate-compose.mjs (compose spec schema, anchors, ${VAR}
+#                        interpolation, profiles; required variables really required), and the
+#                        dry runs of deploy/dev, deploy/qa and deploy/prod
 #  3. Kubernetes         kubectl kustomize (kustomize v5) renders base and every overlay, then
 #                        tools/validate-k8s.mjs checks each object against the Kubernetes OpenAPI
-#                        schemas of the npm package kubernetes-models, plus Convene's invariants
+#                        schemas of the npm package kubernetes-models, strictly (unknown fields
+#                        fail), plus Convene's invariants
 #  4. Kamailio           kamailio -c on kamailio.cfg with each optional feature switched on
 #  5. shell scripts      shellcheck
 #  6. YAML               yamllint (relaxed)
 #
-# Tools: apt-get install docker-compose kamailio shellcheck yamllint (kubectl from your
+# Tools: apt-get install kamailio shellcheck yamllint (kubectl from your
 # Kubernetes packages); npm packages go to $CONVENE_DEPLOY_TOOLS (default
 # /tmp/convene-deploy-tools), never into the repository. A missing tool skips its step with a
 # notice; any failed check makes the script exit non-zero.
@@ -25,45 +27,34 @@ step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 have() { command -v "$1" >/dev/null 2>&1 || { skipped+=("$1"); echo "skip: $1 not installed"; return 1; }; }
 
-# npm tools, pinned, outside the repository.
-if [ ! -d "$CONVENE_DEPLOY_TOOLS/node_modules/kubernetes-models" ] || [ ! -d "$CONVENE_DEPLOY_TOOLS/node_modules/dockerfile-utils" ]; then
-  step "installing kubernetes-models, yaml, dockerfile-utils into $CONVENE_DEPLOY_TOOLS"
+# dockerfile-utils, pinned, outside the repository. The Kubernetes and compose validators use
+# the repository's devDependencies (npm ci first).
+if [ ! -d "$CONVENE_DEPLOY_TOOLS/node_modules/dockerfile-utils" ]; then
+  step "installing dockerfile-utils into $CONVENE_DEPLOY_TOOLS"
   mkdir -p "$CONVENE_DEPLOY_TOOLS"
   [ -f "$CONVENE_DEPLOY_TOOLS/package.json" ] || echo '{"name":"convene-deploy-tools","private":true}' > "$CONVENE_DEPLOY_TOOLS/package.json"
-  npm install --prefix "$CONVENE_DEPLOY_TOOLS" --no-audit --no-fund --loglevel=error \
-    kubernetes-models@5.1.0 yaml@2 dockerfile-utils@0.16.3 || fail "npm install of the check tools"
+  npm install --prefix "$CONVENE_DEPLOY_TOOLS" --no-audit --no-fund --loglevel=error dockerfile-utils@0.16.3 || fail "npm install of the check tools"
 fi
 
 step "1. Dockerfiles"
 node tools/lint-dockerfile.mjs Dockerfile kamailio/Dockerfile || fail "Dockerfile lint"
 
-step "2. compose files"
-if have docker-compose; then
-  tmp=$(mktemp -d)
-  cp compose/env.example "$tmp/.env"
-  for f in compose/docker-compose.yml compose/docker-compose.embedded.yml; do
-    if docker-compose --project-directory compose --env-file "$tmp/.env" -f "$f" config -q; then
-      echo "ok: $f"
-    else
-      fail "$f does not render"
-    fi
-  done
-  # The Sentinel variant is an override of docker-compose.yml, rendered together with it.
-  if docker-compose --project-directory compose --env-file "$tmp/.env" -f compose/docker-compose.yml -f compose/docker-compose.sentinel.yml config -q; then
-    echo "ok: compose/docker-compose.yml + compose/docker-compose.sentinel.yml"
-  else
-    fail "compose/docker-compose.sentinel.yml does not render over docker-compose.yml"
-  fi
-  # Required variables must stop `up` with a message, not start with empty addresses.
-  : > "$tmp/empty.env"
-  for f in compose/docker-compose.yml compose/docker-compose.embedded.yml; do
-    if docker-compose --project-directory compose --env-file "$tmp/empty.env" -f "$f" config -q 2>/dev/null; then
-      fail "$f renders without its required variables"
-    else
-      echo "ok: $f refuses to render without its required variables"
-    fi
-  done
-  rm -rf "$tmp"
+step "2. compose files and the deploy commands' dry runs"
+# tools/validate-compose.mjs: the compose spec's schema, interpolation, profiles (no Docker needed).
+for f in compose/docker-compose.yml compose/docker-compose.embedded.yml; do
+  node tools/validate-compose.mjs --env-file compose/env.example -f "$f" || fail "$f does not render"
+done
+node tools/validate-compose.mjs --env-file compose/env.example -f compose/docker-compose.yml -f compose/docker-compose.sentinel.yml || fail "the Sentinel override does not render"
+# Required variables must stop `up` with a message, not start with empty addresses.
+if node tools/validate-compose.mjs --env-file /dev/null --set COMPOSE_PROFILES=core,media -f compose/docker-compose.yml >/dev/null; then
+  fail "compose/docker-compose.yml renders without its required variables"
+else
+  echo "ok: compose/docker-compose.yml refuses to render without its required variables"
+fi
+CONVENE_HOST_IP=198.18.0.10 ./dev --dry-run >/dev/null || fail "deploy/dev --dry-run"
+REGISTRY=registry.example.com/convene QA_CORE_SSH=qa-core QA_MEDIA_SSH=qa-media QA_CORE_IP=198.18.0.5 QA_MEDIA_IP=198.18.0.6 ./qa --dry-run >/dev/null || fail "deploy/qa --dry-run"
+if have kubectl; then
+  REGISTRY=registry.example.com/convene PUBLIC_HOST=convene.example.com TLS_ISSUER=letsencrypt ./prod --dry-run >/dev/null || fail "deploy/prod --dry-run"
 fi
 
 step "3. Kubernetes (kustomize + schemas)"
@@ -124,7 +115,7 @@ fi
 
 step "5. shell scripts"
 if have shellcheck; then
-  if shellcheck -s sh kamailio/sync-dispatcher.sh kamailio/entrypoint.sh && shellcheck check.sh; then
+  if shellcheck -s sh kamailio/sync-dispatcher.sh kamailio/entrypoint.sh && shellcheck -x -P SCRIPTDIR check.sh dev qa prod lib.sh; then
     echo "ok: shellcheck"
   else
     fail shellcheck

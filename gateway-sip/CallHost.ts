@@ -6,6 +6,8 @@ import type { SipServer } from './SipServer.ts';
 export interface CallHost {
   server(): SipServer;
   calls: Dialogs;
+  /** True once SIGTERM came: new calls are refused with a 503 (a proxy moves them on), calls in progress go on. */
+  draining(): boolean;
   address(): string;
   join(call: Call, meetingId: string): Promise<void>;
   hangUp(call: Call, reason: string): Promise<void>;

@@ -75,6 +75,11 @@ export class DialIn {
       tx.reply(400, 'Bad Request - From tag missing');
       return;
     }
+    // Draining (SIGTERM): Kamailio sends a call refused with a 5xx to the next gateway.
+    if (this.host.draining()) {
+      tx.reply(503, 'Service Unavailable - draining');
+      return;
+    }
     if (this.host.calls.size >= this.options.maxCalls || this.host.calls.count((c) => c.trunk === trunk) >= this.options.maxCallsPerTrunk) {
       tx.reply(503, 'Service Unavailable', { headers: { 'retry-after': 30 } });
       return;

@@ -158,6 +158,17 @@ describe('PIN guessing and call limits (low findings)', () => {
     expect(harness.gateway.calls.size).toBe(4);
   });
 
+  it('while draining, answers new calls 503 (a proxy tries the next gateway) and keeps the calls in progress', async () => {
+    harness = await startHarness();
+    const a = await phone();
+    await establish(a);
+    harness.gateway.startDraining();
+    const late = await a.request(sipRequest(a, 'INVITE', { callId: token(), fromTag: token(), body: offerSdp(40000) }));
+    expect(status(late)).toBe(503);
+    expect(late).toMatch(/draining/);
+    expect(harness.gateway.calls.size).toBe(1);
+  });
+
   it('limits calls per meeting', async () => {
     harness = await startHarness({ allowedIps: '127.0.0.1', gateway: { maxCallsPerMeeting: 1 } });
     const a = await phone();

@@ -48,6 +48,7 @@ const CLOSE_WAIT_MS = 2000;
  */
 export class Gateway implements SipHandler {
   readonly calls = new Dialogs();
+  #draining = false;
   readonly #dialIn: DialIn;
   readonly #leg: MeetingLeg;
   readonly #dialOut: DialOut;
@@ -68,6 +69,7 @@ export class Gateway implements SipHandler {
     const host = {
       server: () => this.#server!,
       calls: this.calls,
+      draining: () => this.#draining,
       address: () => this.#address,
       join: (call: Call, meetingId: string) => this.#leg.join(call, meetingId, (c, event) => this.#onMeetingEvent(c, event)),
       hangUp: (call: Call, reason: string) => this.#hangUp(call, reason),
@@ -146,6 +148,15 @@ export class Gateway implements SipHandler {
   /** Dial-out: calls `uri` and puts whoever answers into the meeting. */
   async dial(meetingId: string, uri: string): Promise<{ callId: string }> {
     return this.#dialOut.dial(meetingId, uri, (id) => this.services.meetings.get(id));
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Scale-in or update: refuse new calls, keep those in progress (see DialIn.admit). */
+  startDraining(): void {
+    this.#draining = true;
   }
 
   async close(): Promise<void> {

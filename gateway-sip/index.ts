@@ -1,4 +1,6 @@
+import { Gauge } from 'prom-client';
 import { detach } from '../common/detach.ts';
+import { podDeletionCostFor } from '../common/PodDeletionCost.ts';
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
@@ -51,18 +53,41 @@ export async function startGatewayRole(ctx: RoleContext, services: GatewayServic
   // and the meeting tier treats their calls' seats like a push node's sockets.
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, GATEWAY_NODE_KIND),
-    () => ({ id: config.nodeId, url: config.internalUrl, state: 'serving', load: { calls: gateway.calls.size, sipPort: config.SIP_PORT } }),
+    () => ({ id: config.nodeId, url: config.internalUrl, state: gateway.draining ? 'draining' : 'serving', load: { calls: gateway.calls.size, sipPort: config.SIP_PORT } }),
     { logger, metrics: ctx.metrics },
   );
   await heartbeat.start();
   ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
   logger.info({ port: config.SIP_PORT, ip: config.SIP_LISTEN_IP }, 'SIP gateway listening on UDP and TCP');
 
+  // What the gateway autoscaler reads (deploy/k8s/components/autoscaling).
+  new Gauge({
+    name: 'convene_sip_active_legs',
+    help: 'SIP calls (phone legs) in progress on this gateway',
+    registers: [ctx.metrics],
+    collect() {
+      this.set(gateway.calls.size);
+    },
+  });
+  // Kubernetes: a scale-in removes the gateway with the fewest calls first.
+  const deletionCost = await podDeletionCostFor(config, () => gateway.calls.size, logger, ctx.metrics);
+  deletionCost?.start();
+
   return {
     name: 'gateway-sip',
     gateway,
-    health: () => ({ sipCalls: gateway.calls.size }),
+    health: () => ({ sipCalls: gateway.calls.size, sipState: gateway.draining ? 'draining' : 'serving' }),
+    /** SIGTERM: new calls get a 503 (the SIP proxy tries the next gateway); calls in progress go on until they end or the drain time is up. */
+    drain: async () => {
+      gateway.startDraining();
+      await heartbeat.beat().catch(() => undefined);
+      logger.info({ calls: gateway.calls.size }, 'draining');
+      const deadline = Date.now() + config.SIP_DRAIN_TIMEOUT_MS;
+      while (gateway.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      logger.info({ calls: gateway.calls.size }, 'drained');
+    },
     close: async () => {
+      deletionCost?.stop();
       await gateway.close();
       await heartbeat.stop({ remove: true }).catch(() => undefined);
       await transport.close();

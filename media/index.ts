@@ -12,6 +12,7 @@ import { mediaReadiness } from './readiness.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import { BackgroundLoop } from '../common/BackgroundLoop.ts';
 import { detach } from '../common/detach.ts';
+import { podDeletionCostFor } from '../common/PodDeletionCost.ts';
 
 export const peerChannel = (nodeId: string) => `media-node:${nodeId}`;
 
@@ -140,7 +141,35 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
     });
   }
 
+  // What the media autoscaler reads (deploy/k8s/components/autoscaling): consumers against what
+  // the workers are configured to carry, worker CPU, and participants for the deletion cost.
+  const scaling: Array<[string, string, () => number]> = [
+    ['convene_media_workers', 'Live mediasoup workers on this media node', () => pool.size],
+    ['convene_media_consumers', 'mediasoup consumers on this media node (divide by convene_media_workers for per worker)', () => pool.totalLoad().consumers],
+    [
+      'convene_media_consumer_capacity',
+      'Consumers this node takes before it refuses newcomers (workers x MEDIA_MAX_CONSUMERS_PER_WORKER)',
+      () => pool.size * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
+    ],
+    ['convene_media_worker_cpu_ratio', 'Share of one core used by each mediasoup worker, averaged over the workers, over the last few seconds', () => cpu.workerRatio()],
+    ['convene_media_participants', 'Participants with media on this node (the pod-deletion-cost under Kubernetes)', () => node.participantCount],
+  ];
+  for (const [name, help, read] of scaling) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+  // Kubernetes: a scale-in removes the media pod with the fewest participants first.
+  const deletionCost = await podDeletionCostFor(config, () => node.participantCount, logger, ctx.metrics);
+  deletionCost?.start();
+
   const stop = async () => {
+    deletionCost?.stop();
     peerCheck.stop();
     reconciler.stop();
     cpu.stop();
@@ -171,9 +200,19 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
 }
 
 /** Share of one core used by this process and its workers since the last reading. */
-function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; stop: () => void } {
-  let last = { at: Date.now(), used: 0 };
+function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; workerRatio: () => number; stop: () => void } {
+  const ownMs = () => {
+    const own = process.cpuUsage();
+    return (own.user + own.system) / 1000;
+  };
+  // From now on: the CPU the process spent starting up (before the first reading) is not load.
+  // Counted from zero, a new node's first heartbeat reported hundreds of cores and placement
+  // avoided it until the next one.
+  let last = { at: Date.now(), used: ownMs() };
   let workersUsed = 0;
+  // Per worker, between the last two samples: what one saturated worker (one core) is at 1.
+  let lastSample = { at: Date.now(), used: 0 };
+  let workerRatio = 0;
   const sample = async () => {
     let total = 0;
     for (const { worker } of pool.workers) {
@@ -181,16 +220,18 @@ function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; stop:
       if (usage) total += usage.ru_utime + usage.ru_stime;
     }
     workersUsed = total;
+    const now = Date.now();
+    if (now > lastSample.at && pool.size > 0) workerRatio = Math.max(0, total - lastSample.used) / (now - lastSample.at) / pool.size;
+    lastSample = { at: now, used: total };
   };
   const timer = setInterval(() => detach(logger, 'sampling worker CPU', sample()), 2000);
   timer.unref();
   const read = () => {
-    const own = process.cpuUsage();
-    const used = workersUsed + (own.user + own.system) / 1000;
+    const used = workersUsed + ownMs();
     const now = Date.now();
     const share = now > last.at ? Math.max(0, used - last.used) / (now - last.at) : 0;
     last = { at: now, used };
     return Math.round(share * 100) / 100;
   };
-  return { read, stop: () => clearInterval(timer) };
+  return { read, workerRatio: () => Math.round(workerRatio * 1000) / 1000, stop: () => clearInterval(timer) };
 }

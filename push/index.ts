@@ -1,6 +1,8 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
+import { Gauge } from 'prom-client';
 import { Server } from 'socket.io';
+import { podDeletionCostFor } from '../common/PodDeletionCost.ts';
 import { AppError } from '../common/errors.ts';
 import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
@@ -70,6 +72,19 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
     detach(logger, 'reconciling after reconnect', reconciler.runNow());
   });
 
+  // What the push autoscaler reads (deploy/k8s/components/autoscaling).
+  new Gauge({
+    name: 'convene_push_sockets',
+    help: 'socket.io connections open on this push node',
+    registers: [ctx.metrics],
+    collect() {
+      this.set(io.engine.clientsCount);
+    },
+  });
+  // Kubernetes: a scale-in removes the push pod with the fewest sockets first (they reconnect elsewhere).
+  const deletionCost = await podDeletionCostFor(ctx.config, () => io.engine.clientsCount, logger, ctx.metrics);
+  deletionCost?.start();
+
   io.use(authenticate(services.access));
   io.on('connection', (raw) => {
     const socket = raw as unknown as ClientSocket;
@@ -113,6 +128,7 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
     name: 'push',
     health: () => ({ sockets: io.engine.clientsCount }),
     close: async () => {
+      deletionCost?.stop();
       reconciler.stop();
       await heartbeat.stop({ remove: true }).catch(() => undefined);
       io.local.disconnectSockets(true);

@@ -1,17 +1,21 @@
-// Offline validation of rendered Kubernetes manifests (`kubectl kustomize` output): every object
-// against the Kubernetes OpenAPI schemas shipped in the npm package kubernetes-models, then
-// Convene's own invariants (drain grace period vs MEDIA_DRAIN_TIMEOUT_MS, hostNetwork DNS policy,
-// Guaranteed QoS, selectors, references, $(VAR) order, readiness on /readyz, liveness on /livez).
-// Usage: node validate-k8s.mjs RENDERED.yaml   (dependencies from $CONVENE_DEPLOY_TOOLS, see check.sh)
+// Offline validation of rendered Kubernetes manifests (`kubectl kustomize` output), strict:
+//  1. types and required fields: every object against the Kubernetes OpenAPI schemas shipped in
+//     the npm package kubernetes-models (KEDA's ScaledObject: @kubernetes-models/keda);
+//  2. unknown fields are errors (kubectl's --validate=strict, kubeconform -strict): every key of
+//     every object is looked up in the field lists of @kubernetes/client-node's generated models
+//     (the same OpenAPI), and for KEDA in schemas/keda.sh-v1alpha1.json; a misspelt field such as
+//     `nodeSelektor`, which Kubernetes would silently drop, fails here;
+//  3. Convene's own invariants (drain grace periods, hostNetwork DNS policy, Guaranteed QoS,
+//     selectors, references, $(VAR) order, probes, autoscaler targets).
+// Usage: node deploy/tools/validate-k8s.mjs RENDERED.yaml [...]   (npm packages: devDependencies)
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 
-const tools = process.env.CONVENE_DEPLOY_TOOLS ?? '/tmp/convene-deploy-tools';
-const { parseAllDocuments } = createRequire(`${tools}/package.json`)('yaml');
-
-const file = process.argv[2];
-const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter(Boolean);
+// Its models by name (V1PodSpec...): each lists its fields with their types.
+const kube = await import('@kubernetes/client-node');
+const files = process.argv.slice(2);
+const docs = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter(Boolean));
+const file = files.join(' ');
 let errors = 0;
 const err = (what, msg) => {
   errors++;
@@ -20,12 +24,26 @@ const err = (what, msg) => {
 if (docs.length === 0) err(file, 'no objects');
 const id = (o) => `${o.kind}/${o.metadata?.name}`;
 
+// Schemas of custom resources: kind -> module, field lists for the unknown-field walk.
+const crds = {
+  'keda.sh/v1alpha1': { module: (kind) => `@kubernetes-models/keda/keda.sh/v1alpha1/${kind}`, fields: fieldLists('keda.sh-v1alpha1') },
+  'monitoring.coreos.com/v1': { module: (kind) => `@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`, fields: fieldLists('monitoring.coreos.com-v1') },
+};
+function fieldLists(name) {
+  return JSON.parse(readFileSync(new URL(`./schemas/${name}.json`, import.meta.url), 'utf8'));
+}
+
 for (const obj of docs) {
-  // kubernetes-models/<group>/<version>/<Kind>.js; the core group is kubernetes-models/v1.
-  const modulePath = `${tools}/node_modules/kubernetes-models/${obj.apiVersion}/${obj.kind}.js`;
+  if (!obj.apiVersion || !obj.kind) {
+    err(id(obj), 'no apiVersion or kind');
+    continue;
+  }
+  const crd = crds[obj.apiVersion];
+  // kubernetes-models/<group>/<version>/<Kind>; the core group is kubernetes-models/v1.
+  const modulePath = crd ? crd.module(obj.kind) : `kubernetes-models/${obj.apiVersion}/${obj.kind}`;
   let Model;
   try {
-    Model = (await import(pathToFileURL(modulePath).href))[obj.kind];
+    Model = (await import(modulePath))[obj.kind];
   } catch (e) {
     err(id(obj), `no schema for ${obj.apiVersion} ${obj.kind} (${e.message})`);
     continue;
@@ -35,6 +53,42 @@ for (const obj of docs) {
   } catch (e) {
     err(id(obj), e.message.split('\n').slice(0, 6).join(' | '));
   }
+  for (const problem of unknownFields(obj, crd)) err(id(obj), problem);
+}
+
+/** Every key of `obj` that its type does not have, as `path: unknown field "key"`. */
+function unknownFields(obj, crd) {
+  const version = obj.apiVersion.split('/').pop();
+  const root = crd ? obj.kind : `${version[0].toUpperCase()}${version.slice(1)}${obj.kind}`;
+  const fieldsOf = (type) => {
+    if (crd?.fields[type]) return Object.entries(crd.fields[type]).map(([name, t]) => ({ baseName: name, type: t }));
+    return kube[type]?.getAttributeTypeMap?.();
+  };
+  if (!fieldsOf(root)) return [`no field list for ${root}: cannot check for unknown fields`];
+  const problems = [];
+  const walk = (value, type, path) => {
+    if (value === null || value === undefined) return;
+    let m = type.match(/^Array<(.+)>$/);
+    if (m) {
+      if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, m[1], `${path}[${i}]`);
+      return;
+    }
+    m = type.match(/^\{ \[key: string\]: (.+); \}$/);
+    if (m) {
+      if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, m[1], `${path}.${k}`);
+      return;
+    }
+    const fields = fieldsOf(type);
+    if (!fields || typeof value !== 'object' || Array.isArray(value)) return; // scalars, IntOrString, any
+    const byName = new Map(fields.map((f) => [f.baseName, f.type]));
+    for (const [k, v] of Object.entries(value)) {
+      const t = byName.get(k);
+      if (t === undefined) problems.push(`${path || '.'}: unknown field "${k}" (${type})`);
+      else walk(v, t, `${path}.${k}`);
+    }
+  };
+  walk(obj, root, '');
+  return problems;
 }
 
 // ---- invariants ------------------------------------------------------------------------
@@ -83,7 +137,23 @@ for (const w of workloads) {
       if (!pod.hostNetwork) err(id(w), 'media without hostNetwork');
       const grace = pod.terminationGracePeriodSeconds ?? 30;
       if (!(grace * 1000 > Number(drain ?? 600000))) err(id(w), `terminationGracePeriodSeconds ${grace} <= MEDIA_DRAIN_TIMEOUT_MS ${drain}`);
-      else console.log(`  ok ${id(w)}: grace ${grace}s > drain ${Number(drain) / 1000}s, workers ${envVal('MEDIA_WORKERS')}, replicas ${w.spec.replicas}`);
+      else console.log(`  ok ${id(w)}: grace ${grace}s > drain ${Number(drain) / 1000}s, workers ${envVal('MEDIA_WORKERS')}, replicas ${w.spec.replicas ?? 'autoscaled'}`);
+    }
+    // Gateways drain on SIGTERM too (503 to new calls): the grace period must outlast it.
+    if (main.args.includes('gateway-sip')) {
+      const sipDrain = Number(envVal('SIP_DRAIN_TIMEOUT_MS') ?? 600000);
+      const grace = pod.terminationGracePeriodSeconds ?? 30;
+      if (!(grace * 1000 > sipDrain)) err(id(w), `terminationGracePeriodSeconds ${grace} <= SIP_DRAIN_TIMEOUT_MS ${sipDrain}`);
+    }
+    // The pod-deletion-cost patcher needs who the pod is and a token of an account that may patch pods.
+    if (envVal('K8S_POD_DELETION_COST') === 'true') {
+      for (const n of ['POD_NAME', 'POD_NAMESPACE']) if (!main.env.some((e) => e.name === n)) err(id(w), `K8S_POD_DELETION_COST without ${n}`);
+      const tokenMounted = (main.volumeMounts ?? []).some((m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount');
+      if (!tokenMounted && pod.automountServiceAccountToken === false) err(id(w), 'K8S_POD_DELETION_COST without an API token in the container');
+      const patchers = byKind('RoleBinding').filter((b) => b.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === pod.serviceAccountName));
+      if (!patchers.some((b) => byKind('Role').find((r) => r.metadata.name === b.roleRef.name)?.rules.some((r) => r.resources.includes('pods') && r.verbs.includes('patch')))) {
+        err(id(w), `K8S_POD_DELETION_COST but ServiceAccount ${pod.serviceAccountName ?? 'default'} may not patch pods`);
+      }
     }
     // Guaranteed QoS claimed? (cpu limit set) then every container must have requests == limits
     if (main.resources?.limits?.cpu) {
@@ -104,6 +174,20 @@ for (const hpa of byKind('HorizontalPodAutoscaler')) {
   if (!w) err(id(hpa), `target ${t.kind}/${t.name} not rendered`);
   else if (w.spec.replicas !== undefined) err(id(hpa), `target ${t.name} also sets replicas`);
   else console.log(`  ok ${id(hpa)}: ${hpa.spec.minReplicas}-${hpa.spec.maxReplicas}`);
+}
+// KEDA makes an HPA per ScaledObject: a target must not also have a plain HPA, nor fixed replicas.
+for (const so of byKind('ScaledObject')) {
+  const t = so.spec.scaleTargetRef;
+  const kind = t.kind ?? 'Deployment';
+  const w = workloads.find((x) => x.kind === kind && x.metadata.name === t.name);
+  if (!w) err(id(so), `target ${kind}/${t.name} not rendered`);
+  else if (w.spec.replicas !== undefined) err(id(so), `target ${t.name} also sets replicas`);
+  else if (byKind('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef.name === t.name && h.spec.scaleTargetRef.kind === kind)) err(id(so), `target ${t.name} also has an HPA`);
+  else if (kind === 'StatefulSet') err(id(so), `target ${t.name} is a StatefulSet: it scales in from its highest ordinal and ignores pod-deletion-cost`);
+  else console.log(`  ok ${id(so)}: ${so.spec.minReplicaCount}-${so.spec.maxReplicaCount} on ${so.spec.triggers.map((x) => x.name ?? x.type).join(', ')}`);
+  for (const trigger of so.spec.triggers) {
+    if (trigger.type === 'prometheus' && !/namespace="[^"]+"/.test(trigger.metadata.query ?? '')) err(id(so), `trigger ${trigger.name}: the query must select this environment's namespace`);
+  }
 }
 for (const s of byKind('Service')) {
   if (!workloads.some((w) => Object.entries(s.spec.selector ?? {}).every(([k, v]) => w.spec.template.metadata.labels?.[k] === v))) err(id(s), 'selects no workload');
