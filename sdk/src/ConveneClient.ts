@@ -10,6 +10,7 @@ import type {
   ParticipantInfo,
   Presentation,
   ProducerInfo,
+  VideoCodec,
 } from '@convene/protocol';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
@@ -67,7 +68,12 @@ export class ConveneClient extends Emitter<ClientEvents> {
       requestTimeoutMs: options.requestTimeoutMs,
     });
     this.#state = new MeetingState(participantId);
-    this.#media = new MediaSession((name, payload) => this.#signalling.request(name, payload), options.handlerName, () => !this.#closed && this.connected);
+    this.#media = new MediaSession(
+      (name, payload) => this.#signalling.request(name, payload),
+      options.handlerName,
+      () => !this.#closed && this.connected,
+      options.videoCodecs,
+    );
     this.#files = new FilesApi(options.baseUrl, options.meetingId, () => this.#token, options.fetch);
     this.#wire();
   }
@@ -121,6 +127,10 @@ export class ConveneClient extends Emitter<ClientEvents> {
   /** Remote tracks by producer id. */
   get remoteTracks(): Map<string, RemoteTrack> {
     return this.#media.remoteTracks;
+  }
+  /** The codec this client publishes video with, as the meeting's policy says now (see `videoCodecChanged`). */
+  get videoCodec(): VideoCodec | undefined {
+    return this.#media.videoCodec;
   }
   /** The send and receive transports, for stats. */
   get transports(): { send?: ms.Transport; recv?: ms.Transport } {
@@ -236,9 +246,15 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   async #joinSeat(): Promise<JoinResult> {
     const rtpCapabilities = await this.#media.load();
-    const result = await this.request('join', { rtpCapabilities: rtpCapabilities as unknown as Record<string, unknown>, kind: this.options.kind });
+    const result = await this.request('join', {
+      rtpCapabilities: rtpCapabilities as unknown as Record<string, unknown>,
+      kind: this.options.kind,
+      receiveVideo: this.options.receiveVideo,
+    });
     this.#token = result.sessionToken;
     this.#state.applyJoin(result);
+    // On a rejoin the codec may have changed while we were away: what we publish follows it.
+    if (result.videoCodec) this.#background(this.#media.setVideoCodec(result.videoCodec));
     this.emit('joined', result);
     await this.#media.ensureRecvTransport();
     this.#subscribeAll();
@@ -246,8 +262,12 @@ export class ConveneClient extends Emitter<ClientEvents> {
   }
 
   #subscribeAll(): void {
-    if (this.options.autoSubscribe === false) return;
-    for (const id of this.#state.remoteProducers.keys()) this.#background(this.#media.subscribe(id));
+    for (const producer of this.#state.remoteProducers.values()) if (this.#wants(producer)) this.#background(this.#media.subscribe(producer.id));
+  }
+
+  /** Whether to subscribe on our own: not when told not to, and no video for an audio-only join. */
+  #wants(producer: ProducerInfo): boolean {
+    return this.options.autoSubscribe !== false && (producer.kind === 'audio' || this.options.receiveVideo !== false);
   }
 
   /** Connects the parts: server events to the mirror and the media session, their events to the application. */
@@ -273,8 +293,13 @@ export class ConveneClient extends Emitter<ClientEvents> {
     forward(media, ['track', 'trackEnded', 'error']);
 
     signalling.onEvent('producerAdded', ({ producer }) => {
-      if (producer.participantId === this.participantId || this.options.autoSubscribe === false) return;
+      if (producer.participantId === this.participantId || !this.#wants(producer)) return;
       this.#background(media.subscribe(producer.id));
+    });
+    signalling.onEvent('videoCodecChanged', ({ codec }) => {
+      if (codec === media.videoCodec) return;
+      this.emit('videoCodecChanged', codec);
+      this.#background(media.setVideoCodec(codec));
     });
     signalling.onEvent('producerClosed', ({ producerId }) => media.dropProducer(producerId));
     signalling.onEvent('consumerClosed', ({ producerId }) => media.dropProducer(producerId));

@@ -1,9 +1,10 @@
-import type { ClientMessage, ClientMessageName, ClientResults, MediaSource } from '@convene/protocol';
+import type { ClientMessage, ClientMessageName, ClientResults, MediaSource, VideoCodec } from '@convene/protocol';
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
 import { Emitter } from './Emitter.ts';
 import type { ClientEvents, MediaTrack, RemoteTrack } from './types.ts';
+import { restrictVideoCodecs, sendCodec } from './videoCodecs.ts';
 
 /** Sends one protocol message and resolves with its answer (see {@link Signalling.request}). */
 export type Requester = <N extends ClientMessageName>(name: N, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
@@ -36,18 +37,24 @@ export class MediaSession extends Emitter<MediaEvents> {
   #recvPending?: Promise<ms.Transport>;
   readonly #publications = new Map<MediaSource, LocalPublication>();
   readonly #consuming = new Map<string, Promise<void>>();
+  /** The meeting's codec for video, as the server last said; undefined before joining (or from an older server). */
+  #videoCodec?: VideoCodec;
+  /** Codec switches run one after another, so that two quick changes never republish the same source twice at once. */
+  #switching: Promise<void> = Promise.resolve();
 
   readonly #request: Requester;
   readonly #handlerName?: ms.BuiltinHandlerName;
   readonly #mayRestartIce: () => boolean;
-  constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean) {
+  readonly #receivableVideo?: readonly VideoCodec[];
+  constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean, receivableVideo?: readonly VideoCodec[]) {
     super();
     this.#request = request;
     this.#handlerName = handlerName;
     this.#mayRestartIce = mayRestartIce;
+    this.#receivableVideo = receivableVideo;
   }
 
-  /** Loads the device with the router's capabilities (once) and returns this client's. */
+  /** Loads the device with the router's capabilities (once) and returns this client's, limited to the video codecs it may receive. */
   async load(): Promise<ms.RtpCapabilities> {
     if (!this.#device) {
       const { rtpCapabilities } = await this.#request('getRouterRtpCapabilities', {});
@@ -55,7 +62,33 @@ export class MediaSession extends Emitter<MediaEvents> {
       await device.load({ routerRtpCapabilities: rtpCapabilities as ms.RtpCapabilities });
       this.#device = device;
     }
-    return this.#device.rtpCapabilities;
+    const caps = this.#device.rtpCapabilities;
+    return this.#receivableVideo ? restrictVideoCodecs(caps, this.#receivableVideo) : caps;
+  }
+
+  get videoCodec(): VideoCodec | undefined {
+    return this.#videoCodec;
+  }
+
+  /**
+   * The meeting's video codec is now `codec`: video already published is published again with
+   * it (its producer closed, a new one made on the same transport), so receivers that could
+   * not decode the old one get a stream they can. Nobody rejoins.
+   */
+  setVideoCodec(codec: VideoCodec): Promise<void> {
+    if (codec === this.#videoCodec) return Promise.resolve();
+    this.#videoCodec = codec;
+    return this.#queueSwitch(async () => {
+      for (const publication of this.publications()) {
+        if (publication.track.kind === 'video') await this.#reproduce(publication);
+      }
+    });
+  }
+
+  #queueSwitch(work: () => Promise<void>): Promise<void> {
+    const next = this.#switching.then(work);
+    this.#switching = next.catch(() => undefined);
+    return next;
   }
 
   get transports(): { send?: ms.Transport; recv?: ms.Transport } {
@@ -65,8 +98,10 @@ export class MediaSession extends Emitter<MediaEvents> {
   async publish(track: MediaTrack, source: MediaSource, options: PublishOptions = {}): Promise<ms.Producer> {
     const transport = await this.#ensureSendTransport();
     const simulcast = options.simulcast ?? source === 'camera';
+    const codec = track.kind === 'video' ? this.#videoCodec : undefined;
     const producer = await transport.produce({
       track,
+      codec: sendCodec(this.#device!.rtpCapabilities, codec),
       encodings: simulcast
         ? [
             { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
@@ -79,8 +114,23 @@ export class MediaSession extends Emitter<MediaEvents> {
       appData: { source, paused: options.paused ?? false },
     });
     if (options.paused) producer.pause();
-    this.#publications.set(source, { source, track, producer, simulcast });
+    const publication = { source, track, producer, simulcast };
+    this.#publications.set(source, publication);
+    // The codec changed while this was being produced: the switch did not see it, so redo it here.
+    // Queued, not awaited: this publish may itself be part of a switch.
+    if (track.kind === 'video' && codec !== this.#videoCodec) this.#queueSwitch(() => this.#reproduce(publication)).catch((error: unknown) => this.emit('error', error as Error));
     return producer;
+  }
+
+  /** Publishes one publication again with the current codec, keeping its track, simulcast and mute. */
+  async #reproduce(publication: LocalPublication): Promise<void> {
+    // Unpublished, replaced or rebuilt meanwhile: nothing of ours to redo.
+    if (this.#publications.get(publication.source) !== publication || publication.producer.closed || publication.track.readyState !== 'live') return;
+    const paused = publication.producer.paused;
+    this.#publications.delete(publication.source);
+    publication.producer.close();
+    await this.#request('closeProducer', { producerId: publication.producer.id }).catch(() => undefined);
+    await this.publish(publication.track, publication.source, { simulcast: publication.simulcast, paused });
   }
 
   async unpublish(source: MediaSource): Promise<void> {

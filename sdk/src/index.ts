@@ -25,4 +25,6 @@ export type {
   ProducerInfo,
   Role,
   ServerEvents,
+  VideoCodec,
+  VideoCodecSetting,
 } from '@convene/protocol';

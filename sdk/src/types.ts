@@ -1,5 +1,5 @@
 import type { types as ms } from 'mediasoup-client';
-import type { ChatMessage, FileInfo, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents } from '@convene/protocol';
+import type { ChatMessage, FileInfo, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents, VideoCodec } from '@convene/protocol';
 import type { FetchLike } from './platform.ts';
 
 /**
@@ -33,6 +33,8 @@ export type ClientEvents = {
   presentation: [Presentation | null];
   fileUpdated: [FileInfo, { deleted: boolean }];
   moderation: [ServerEvents['moderation']];
+  /** The meeting's video codec changed; the SDK is publishing its video again with it. */
+  videoCodecChanged: [VideoCodec];
   /** The connection dropped; the SDK is trying to get the seat back. */
   reconnecting: [];
   /** The seat is back; `rebuilt` says whether media transports had to be made anew. */
@@ -56,6 +58,16 @@ export interface JoinOptions {
   kind?: 'browser' | 'bot';
   /** Subscribe to every remote producer automatically (default true). */
   autoSubscribe?: boolean;
+  /**
+   * false: join audio-only. The server then admits this device whatever video it decodes, it
+   * does not count in the meeting's codec choice, and the SDK subscribes to no video.
+   */
+  receiveVideo?: boolean;
+  /**
+   * Tell the server this device decodes only these video codecs (default: all the device and
+   * the router share). For devices known to decode less than they claim, and for tests.
+   */
+  videoCodecs?: VideoCodec[];
   requestTimeoutMs?: number;
   /** The fetch to use for HTTP calls (default: the global one). */
   fetch?: FetchLike;

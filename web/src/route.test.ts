@@ -9,7 +9,12 @@ describe('route', () => {
       autojoin: true,
       nomedia: true,
       hostKey: 'k',
+      videoCodecs: undefined,
     });
+  });
+
+  it('reads the video codecs a link limits the device to, ignoring unknown ones', () => {
+    expect(parseRoute({ pathname: '/m/abc123', search: '?codecs=h264,av1' }).videoCodecs).toEqual(['h264']);
   });
 
   it('is the start page without a meeting id', () => {

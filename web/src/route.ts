@@ -1,3 +1,7 @@
+import type { VideoCodec } from './session.ts';
+
+const VIDEO_CODECS: readonly VideoCodec[] = ['vp8', 'h264', 'vp9'];
+
 /** What the address asks for: the start page, or a meeting with the options of its link. */
 export interface Route {
   meetingId?: string;
@@ -6,6 +10,8 @@ export interface Route {
   /** Join without microphone and camera (tests, listeners). */
   nomedia: boolean;
   hostKey?: string;
+  /** `?codecs=h264`: receive only these video codecs (a device that decodes less than it claims; tests). */
+  videoCodecs?: VideoCodec[];
 }
 
 export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Route {
@@ -16,6 +22,7 @@ export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Rou
     autojoin: params.has('autojoin'),
     nomedia: params.has('nomedia'),
     hostKey: params.get('hostKey') ?? undefined,
+    videoCodecs: params.has('codecs') ? VIDEO_CODECS.filter((c) => params.get('codecs')!.split(',').includes(c)) : undefined,
   };
 }
 

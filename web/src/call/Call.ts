@@ -1,5 +1,5 @@
 import { isTouchDevice, type DeviceChoice } from '../media/devices.ts';
-import { ConveneClient } from '../session.ts';
+import { ConveneClient, type VideoCodec } from '../session.ts';
 import { AudioPlayback } from './AudioPlayback.ts';
 import { CallStore } from './CallStore.ts';
 import { DeckPresenter } from './DeckPresenter.ts';
@@ -18,6 +18,8 @@ export interface JoinSettings {
   /** Tracks the prejoin preview opened, handed over so the browser need not ask again. */
   micTrack?: MediaStreamTrack;
   cameraTrack?: MediaStreamTrack;
+  /** Receive only these video codecs (the link's `?codecs=`). */
+  videoCodecs?: VideoCodec[];
 }
 
 /** One session in a meeting: the client and everything the call screen works with. */
@@ -54,6 +56,7 @@ export class Call {
       name: settings.name,
       password: settings.password || undefined,
       hostKey: settings.hostKey,
+      videoCodecs: settings.videoCodecs,
     });
     window.convene = client;
     return new Call(client, settings);
