@@ -18,7 +18,7 @@ import { Emitter } from './Emitter.ts';
 import { FilesApi, requestJoinToken } from './http.ts';
 import { MediaSession, type PublishOptions } from './MediaSession.ts';
 import { MeetingState, type MirroredEvent } from './MeetingState.ts';
-import type { BlobLike, FileReference } from './platform.ts';
+import { type BlobLike, type FileReference, watchNetwork } from './platform.ts';
 import { Signalling } from './Signalling.ts';
 import type { ClientEvents, JoinOptions, MediaTrack, RemoteTrack } from './types.ts';
 
@@ -56,6 +56,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
   #token: string;
   #closed = false;
   #recovering?: Promise<void>;
+  readonly #unwatchNetwork: () => void;
 
   private constructor(options: JoinOptions, token: string, participantId: string) {
     super();
@@ -76,6 +77,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     );
     this.#files = new FilesApi(options.baseUrl, options.meetingId, () => this.#token, options.fetch);
     this.#wire();
+    this.#unwatchNetwork = watchNetwork(() => this.#background(this.#networkChanged()));
   }
 
   /** Asks the API for a join token with the meeting link, then connects and joins. */
@@ -276,7 +278,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     const state = this.#state;
     const media = this.#media;
     for (const event of MIRRORED) signalling.onEvent(event, state.apply[event] as (payload: unknown) => void);
-    const forward = <E extends keyof ClientEvents>(source: Emitter<Pick<ClientEvents, E>>, events: readonly E[]) => {
+    const forward = <E extends keyof ClientEvents>(source: Pick<Emitter<Pick<ClientEvents, E>>, 'on'>, events: readonly E[]) => {
       for (const event of events) source.on(event, (...args) => this.emit(event, ...args));
     };
     forward(state, [
@@ -290,7 +292,9 @@ export class ConveneClient extends Emitter<ClientEvents> {
       'presentation',
       'fileUpdated',
     ]);
-    forward(media, ['track', 'trackEnded', 'error']);
+    forward(media, ['track', 'trackEnded', 'error', 'iceRestart']);
+    // A transport the server no longer has cannot be restarted: rebuild, keeping the seat.
+    media.on('transportLost', () => this.#background(this.#recoverOnce(true)));
 
     signalling.onEvent('producerAdded', ({ producer }) => {
       if (producer.participantId === this.participantId || !this.#wants(producer)) return;
@@ -358,7 +362,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
       } else this.emit('error', error as Error);
       return;
     }
-    const rebuild = forceRebuild || !result.resumed || !(await this.#media.restartIce());
+    const rebuild = forceRebuild || !result.resumed || (await this.#media.restartIce('resumed')) !== 'restarted';
     if (rebuild) {
       if (!forceRebuild) {
         // The server may still hold the old transports (and their producers): free them, as
@@ -379,9 +383,20 @@ export class ConveneClient extends Emitter<ClientEvents> {
     this.emit('reconnected', { rebuilt: rebuild });
   }
 
+  /**
+   * The host's network changed (back online, another connection type): the path our media took
+   * may be gone, so restart ICE on the transports we have, keeping them; rebuild only if the
+   * server lost them. While signalling is down the seat's recovery does this when it is back.
+   */
+  async #networkChanged(): Promise<void> {
+    if (this.#closed || !this.#state.everJoined || !this.connected || this.#recovering !== undefined) return;
+    if ((await this.#media.restartIce('network')) === 'lost') await this.#recoverOnce(true);
+  }
+
   #shutdown(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unwatchNetwork();
     this.#media.close();
     this.#signalling.close();
     this.emit('closed', { reason });

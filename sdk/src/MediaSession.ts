@@ -3,6 +3,7 @@ import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
 import { Emitter } from './Emitter.ts';
+import { IceRecovery, type IceRestartReason, type RestartOutcome } from './IceRecovery.ts';
 import type { ClientEvents, MediaTrack, RemoteTrack } from './types.ts';
 import { restrictVideoCodecs, sendCodec } from './videoCodecs.ts';
 
@@ -21,7 +22,10 @@ export interface PublishOptions {
   paused?: boolean;
 }
 
-type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error'>;
+type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error' | 'iceRestart'> & {
+  /** The server no longer has a transport whose ICE we tried to restart: media must be rebuilt. */
+  transportLost: [string];
+};
 
 /**
  * This participant's media through mediasoup-client: the device, the send and receive
@@ -46,12 +50,19 @@ export class MediaSession extends Emitter<MediaEvents> {
   readonly #handlerName?: ms.BuiltinHandlerName;
   readonly #mayRestartIce: () => boolean;
   readonly #receivableVideo?: readonly VideoCodec[];
+  readonly #ice: IceRecovery;
   constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean, receivableVideo?: readonly VideoCodec[]) {
     super();
     this.#request = request;
     this.#handlerName = handlerName;
     this.#mayRestartIce = mayRestartIce;
     this.#receivableVideo = receivableVideo;
+    this.#ice = new IceRecovery({
+      request,
+      mayRestart: () => this.#mayRestartIce(),
+      restarted: (restart) => this.emit('iceRestart', restart),
+      lost: (transportId) => this.emit('transportLost', transportId),
+    });
   }
 
   /** Loads the device with the router's capabilities (once) and returns this client's, limited to the video codecs it may receive. */
@@ -184,19 +195,18 @@ export class MediaSession extends Emitter<MediaEvents> {
     this.emit('trackEnded', remote);
   }
 
-  /** Restarts ICE on the transports the server kept; false when one could not and media must be rebuilt. */
-  async restartIce(): Promise<boolean> {
-    let restarted = true;
+  /**
+   * Restarts ICE on both transports: `restarted` when every open one was (or there is none),
+   * `lost` when the server no longer has one (media must be rebuilt), else `unreachable`.
+   */
+  async restartIce(reason: IceRestartReason): Promise<RestartOutcome> {
+    const outcomes: RestartOutcome[] = [];
     for (const transport of [this.#sendTransport, this.#recvTransport]) {
       if (!transport || transport.closed) continue;
-      try {
-        const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
-        await transport.restartIce({ iceParameters: iceParameters as ms.IceParameters });
-      } catch {
-        restarted = false;
-      }
+      outcomes.push(await this.#ice.restart(transport, reason).catch((): RestartOutcome => 'lost'));
     }
-    return restarted;
+    if (outcomes.includes('lost')) return 'lost';
+    return outcomes.every((o) => o === 'restarted') ? 'restarted' : 'unreachable';
   }
 
   /** After a resumed seat: ends tracks of producers closed meanwhile, and resumes the consumers held. */
@@ -217,6 +227,7 @@ export class MediaSession extends Emitter<MediaEvents> {
   /** Closes every transport and track here; returns the transport ids the server may still hold. */
   close(): string[] {
     const ids = [this.#sendTransport, this.#recvTransport].filter((t) => t !== undefined).map((t) => t.id);
+    this.#ice.stop();
     this.#sendTransport?.close();
     this.#recvTransport?.close();
     this.#sendTransport = undefined;
@@ -315,12 +326,7 @@ export class MediaSession extends Emitter<MediaEvents> {
           this.#request('closeTransport', { transportId: transport.id }).catch(() => undefined);
         });
     });
-    transport.on('connectionstatechange', (state) => {
-      if (state !== 'failed' || !this.#mayRestartIce()) return;
-      this.#request('restartIce', { transportId: transport.id })
-        .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as ms.IceParameters }))
-        .catch(() => undefined);
-    });
+    this.#ice.watch(transport);
     return transport;
   }
 }

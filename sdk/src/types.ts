@@ -1,5 +1,6 @@
 import type { types as ms } from 'mediasoup-client';
 import type { ChatMessage, FileInfo, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents, VideoCodec } from '@convene/protocol';
+import type { IceRestart } from './IceRecovery.ts';
 import type { FetchLike } from './platform.ts';
 
 /**
@@ -37,6 +38,11 @@ export type ClientEvents = {
   videoCodecChanged: [VideoCodec];
   /** The connection dropped; the SDK is trying to get the seat back. */
   reconnecting: [];
+  /**
+   * ICE was restarted on a transport, keeping it: after a network change (`network`), ICE
+   * `disconnected` for a moment or `failed`, or a resumed seat (`resumed`).
+   */
+  iceRestart: [IceRestart];
   /** The seat is back; `rebuilt` says whether media transports had to be made anew. */
   reconnected: [{ rebuilt: boolean }];
   /** The session is over: left, removed, ended or the seat was lost. */
