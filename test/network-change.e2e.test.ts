@@ -92,7 +92,8 @@ describe('a client whose network drops', () => {
       const directions = new Set(restarts.map((r) => r.direction));
       return directions.has('send') && directions.has('recv') ? restarts : undefined;
     }, { timeoutMs: 40_000, what: "ICE restarts on both of Alice's transports" });
-    console.log('ICE restarts after the cut:', JSON.stringify(restarts));
+    const { reconnected, states } = await seen(a);
+    console.log('ICE restarts after the cut:', JSON.stringify(restarts), 'seat recoveries:', JSON.stringify(reconnected), 'states:', states.join(' '));
     // ...and media flows again both ways on them.
     const toAlice = await flowing(a, bobId, 'camera');
     const fromAlice = await flowing(b, aliceId, 'camera');

@@ -29,8 +29,11 @@ const DISCONNECTED_GRACE_MS = 1500;
 /** Between attempts while a restart cannot get through, and how many before leaving it to the seat's recovery. */
 const RETRY_MS = 2000;
 const MAX_ATTEMPTS = 5;
-/** Answers that mean the server has no such transport any more. */
-const GONE = new Set(['not_found', 'participant_not_found', 'bad_request']);
+/**
+ * Answers that mean the server has no such transport any more. (`bad_request` is not one: a
+ * request socket.io held while disconnected reaches the new socket before its `join`.)
+ */
+const GONE = new Set(['not_found', 'participant_not_found']);
 
 /**
  * Keeps a transport's ICE alive across network changes: restarts ICE (new credentials from the
@@ -58,11 +61,17 @@ export class IceRecovery {
     });
   }
 
-  /** Restarts ICE on one transport now (joining one under way), and says how it went. */
+  /**
+   * Restarts ICE on one transport now, and says how it went. Joins a restart under way, except
+   * for a resumed seat: one under way then was asked on the socket that died, and can only
+   * time out.
+   */
   restart(transport: ms.Transport, reason: IceRestartReason): Promise<RestartOutcome> {
     const running = this.#inFlight.get(transport.id);
-    if (running !== undefined) return running;
-    const work = this.#restart(transport, reason).finally(() => this.#inFlight.delete(transport.id));
+    if (running !== undefined && reason !== 'resumed') return running;
+    const work: Promise<RestartOutcome> = this.#restart(transport, reason).finally(() => {
+      if (this.#inFlight.get(transport.id) === work) this.#inFlight.delete(transport.id);
+    });
     this.#inFlight.set(transport.id, work);
     return work;
   }
