@@ -123,6 +123,26 @@ describe('codec policy in the browser', () => {
     await bob.context().close();
   });
 
+  it('lets the web client of a device that decodes no offered video codec join audio-only, hearing the others', async () => {
+    const meeting = await createMeeting(server.url, { title: 'audio only' });
+    const alice = await joinInBrowser(browser.browser, server.url, meeting.id, 'Alice');
+    const aliceId = await selfId(alice);
+    // ?codecs= with nothing known leaves the device no video codec: refused, then joined audio-only.
+    const dora = await joinInBrowser(browser.browser, server.url, meeting.id, 'Dora', '&codecs=none');
+    expect(await dora.evaluate(() => window.convene!.options.receiveVideo)).toBe(false);
+    const mic = await waitFor(async () => (await inboundStats(dora)).find((s) => s.participantId === aliceId && s.source === 'mic' && s.bytesReceived > 0), {
+      timeoutMs: 30_000,
+      what: "Alice's microphone at Dora",
+    });
+    expect(mic.kind).toBe('audio');
+    expect((await inboundStats(dora)).filter((s) => s.kind === 'video')).toEqual([]);
+    // Dora did not count in the choice: Alice still publishes VP8.
+    await waitFor(async () => (await publishing(alice)).camera === 'video/vp8', { timeoutMs: 30_000, what: "Alice's camera in VP8" });
+    expect(await publishing(alice)).toEqual({ meeting: 'vp8', camera: 'video/vp8' });
+    await alice.context().close();
+    await dora.context().close();
+  });
+
   it('refuses a video join whose device decodes no codec of the meeting, and admits it audio-only', async () => {
     const meeting = await createMeeting(server.url, { title: 'vp9 only', videoCodec: 'vp9' });
     const { body: issued } = await api<{ token: string }>(server.url, 'POST', `/v1/meetings/${meeting.id}/join`, { name: 'Dora' });

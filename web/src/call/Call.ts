@@ -1,5 +1,5 @@
 import { isTouchDevice, type DeviceChoice } from '../media/devices.ts';
-import { ConveneClient, type VideoCodec } from '../session.ts';
+import { ConveneClient, ConveneError, type JoinOptions, type VideoCodec } from '../session.ts';
 import { AudioPlayback } from './AudioPlayback.ts';
 import { CallStore } from './CallStore.ts';
 import { DeckPresenter } from './DeckPresenter.ts';
@@ -50,13 +50,18 @@ export class Call {
   }
 
   static async join(settings: JoinSettings): Promise<Call> {
-    const client = await ConveneClient.join({
+    const options: JoinOptions = {
       baseUrl: location.origin,
       meetingId: settings.meetingId,
       name: settings.name,
       password: settings.password || undefined,
       hostKey: settings.hostKey,
       videoCodecs: settings.videoCodecs,
+    };
+    const client = await ConveneClient.join(options).catch((error: unknown) => {
+      // A device that can decode none of the meeting's video still hears and is heard.
+      if (error instanceof ConveneError && error.code === 'codec_unsupported') return ConveneClient.join({ ...options, receiveVideo: false });
+      throw error;
     });
     window.convene = client;
     return new Call(client, settings);
