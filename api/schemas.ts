@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dialUriSchema } from '../gateway-sip/contract.ts';
-import { grantsSchema as grants, iceServer, mediaSource } from '../protocol/src/index.ts';
+import { grantsSchema as grants, iceServer, mediaSource, videoCodecSetting } from '../protocol/src/index.ts';
 import { displayText } from '../protocol/src/text.ts';
 
 export const meetingIdParams = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9]{4,32}$/, 'is not a meeting id') });
@@ -12,6 +12,8 @@ export const createMeetingBody = z
     password: z.string().min(4).max(128).optional(),
     maxParticipants: z.number().int().min(1).max(1000).optional(),
     locked: z.boolean().optional(),
+    /** `auto` (default): the server picks a codec every participant decodes; else everyone publishes this one. */
+    videoCodec: videoCodecSetting.optional(),
   })
   .strict();
 
@@ -20,6 +22,7 @@ export const updateMeetingBody = z
     title: displayText(1, 200).optional(),
     locked: z.boolean().optional(),
     maxParticipants: z.number().int().min(1).max(1000).optional(),
+    videoCodec: videoCodecSetting.optional(),
   })
   .strict();
 
@@ -42,6 +45,7 @@ export const meetingView = z.object({
   title: z.string(),
   locked: z.boolean(),
   maxParticipants: z.number(),
+  videoCodec: videoCodecSetting.optional(),
   /** The phone PIN: only for hosts (the API key, the host key's token); it admits by phone. */
   pin: z.string().optional(),
   joinUrl: z.string(),

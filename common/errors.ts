@@ -34,6 +34,8 @@ export const errorCodes = {
   rate_limited: 429,
   limit_reached: 429,
   not_ready: 409,
+  /** The joining device can decode none of the meeting's video codecs: join with `receiveVideo: false` (audio-only). */
+  codec_unsupported: 422,
   internal: 500,
   unavailable: 503,
   /** A lock on shared state could not be had in time: retry shortly. */

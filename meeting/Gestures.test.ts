@@ -11,7 +11,7 @@ describe.each(['memory', 'redis'] as const)('raised hands and reactions (%s)', (
 
   const seat = async (name: string, host = false) => {
     const claims = await h.joinClaims(meetingId, name, { host });
-    const { result } = await h.meeting.seats.join(claims, `socket-${name}`, { rtpCapabilities: {} }, h.pushNodeId);
+    const { result } = await h.meeting.seats.join(claims, `socket-${name}`, { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     return { id: claims.sub, result };
   };
   const eventsNamed = async <N extends MeetingEvent['event']>(name: N, count: number) => {

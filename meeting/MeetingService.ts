@@ -3,12 +3,13 @@ import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ChatMessage, Grants, MediaSource, MeetingSummary, Role } from '../protocol/src/index.ts';
 import type { MediaClient } from '../media/contract.ts';
-import type { CreateMeetingInput, IssuedJoinToken, JoinTokenRequest, Meetings, MeetingView } from './contract.ts';
+import type { CreateMeetingInput, IssuedJoinToken, JoinTokenRequest, MeetingChange, Meetings, MeetingView } from './contract.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import type { MeetingRepository } from './MeetingRepository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { MeetingRecord, ParticipantRecord } from './records.ts';
 import type { TokenService } from './tokens.ts';
+import { VideoCodecPolicy } from './VideoCodecPolicy.ts';
 
 export interface MeetingServiceOptions {
   publicUrl: string;
@@ -33,6 +34,8 @@ export class MeetingService implements Meetings {
   private readonly tokens: TokenService;
   private readonly options: MeetingServiceOptions;
   private readonly logger: Logger;
+  /** The meeting's video codec; seats consult it on joining and leaving. */
+  readonly codecs: VideoCodecPolicy;
   constructor(
     repo: MeetingRepository,
     events: MeetingEvents,
@@ -47,6 +50,7 @@ export class MeetingService implements Meetings {
     this.tokens = tokens;
     this.options = options;
     this.logger = logger;
+    this.codecs = new VideoCodecPolicy(repo, events, logger);
   }
 
   async create(input: CreateMeetingInput): Promise<MeetingView & { hostKey: string; hostJoinUrl: string }> {
@@ -58,7 +62,7 @@ export class MeetingService implements Meetings {
       pin,
       passwordHash: input.password ? await hashPassword(input.password) : undefined,
       hostKey: randomBytes(18).toString('base64url'),
-      settings: { maxParticipants: input.maxParticipants ?? 100, locked: input.locked ?? false },
+      settings: { maxParticipants: input.maxParticipants ?? 100, locked: input.locked ?? false, videoCodec: input.videoCodec ?? 'auto' },
       createdAt: Date.now(),
     };
     if (!(await this.repo.createMeeting(meeting))) throw new AppError('conflict', 'meeting id collision; try again');
@@ -88,7 +92,7 @@ export class MeetingService implements Meetings {
     };
   }
 
-  async update(id: string, change: { title?: string; locked?: boolean; maxParticipants?: number }): Promise<MeetingRecord> {
+  async update(id: string, change: MeetingChange): Promise<MeetingRecord> {
     await this.get(id);
     const updated = await this.repo.updateMeeting(id, (m) => ({
       ...m,
@@ -96,10 +100,14 @@ export class MeetingService implements Meetings {
       settings: {
         locked: change.locked ?? m.settings.locked,
         maxParticipants: change.maxParticipants ?? m.settings.maxParticipants,
+        videoCodec: change.videoCodec ?? m.settings.videoCodec ?? 'auto',
       },
     }));
     if (!updated) throw new AppError('meeting_not_found', `meeting ${id} does not exist`);
     await this.events.publish(id, { event: 'meetingUpdated', payload: { meeting: summary(updated) } });
+    // A set codec applies at once to those publishing; seats that cannot decode it keep their
+    // place (they were admitted) and receive no video until it changes back.
+    if (change.videoCodec !== undefined) return { ...updated, videoCodec: await this.codecs.reconcile(id) };
     return updated;
   }
 
@@ -181,5 +189,11 @@ export class MeetingService implements Meetings {
 }
 
 export function summary(meeting: MeetingRecord): MeetingSummary {
-  return { id: meeting.id, title: meeting.title, locked: meeting.settings.locked, maxParticipants: meeting.settings.maxParticipants };
+  return {
+    id: meeting.id,
+    title: meeting.title,
+    locked: meeting.settings.locked,
+    maxParticipants: meeting.settings.maxParticipants,
+    videoCodec: meeting.settings.videoCodec ?? 'auto',
+  };
 }

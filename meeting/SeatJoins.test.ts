@@ -8,7 +8,7 @@ describe('joining places media, trying other nodes when one refuses', () => {
 
   const join = async (meetingId: string, name: string) => {
     const claims = await d.joinClaims(meetingId, name);
-    return { claims, joined: await d.seats.join(claims, `socket-${name}`, { rtpCapabilities: {} }, 'push-a') };
+    return { claims, joined: await d.seats.join(claims, `socket-${name}`, { rtpCapabilities: {}, receiveVideo: false }, 'push-a') };
   };
 
   it('places the meeting once, on a live node, and every participant on it', async () => {
@@ -39,7 +39,7 @@ describe('joining places media, trying other nodes when one refuses', () => {
     d.media.refusing.set('media-a', 'node_draining');
     d.media.refusing.set('media-b', 'node_full');
     const claims = await d.joinClaims(meetingId, 'dave');
-    await expect(d.seats.join(claims, 'socket-dave', { rtpCapabilities: {} }, 'push-a')).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(d.seats.join(claims, 'socket-dave', { rtpCapabilities: {}, receiveVideo: false }, 'push-a')).rejects.toMatchObject({ code: 'unavailable' });
     await watch.settled();
     expect(await d.repo.getParticipant(meetingId, claims.sub)).toBeNull();
     expect(watch.events.filter((e) => e.event === 'participantJoined')).toEqual([]);
@@ -51,7 +51,7 @@ describe('joining places media, trying other nodes when one refuses', () => {
     const primary = await d.seats.mediaNodeFor(meetingId);
     d.media.refusing.set(primary, 'bad_request');
     const claims = await d.joinClaims(meetingId, 'erin');
-    await expect(d.seats.join(claims, 'socket-erin', { rtpCapabilities: {} }, 'push-a')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(d.seats.join(claims, 'socket-erin', { rtpCapabilities: {}, receiveVideo: false }, 'push-a')).rejects.toMatchObject({ code: 'bad_request' });
     expect(d.media.nodesCalled('registerParticipant')).toEqual([primary]);
     expect(await d.repo.getParticipant(meetingId, claims.sub)).toBeNull();
   });

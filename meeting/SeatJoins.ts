@@ -7,7 +7,7 @@ import { checkAccess } from './AccessGuard.ts';
 import type { MeetingEvents } from './MeetingEvents.ts';
 import { type MeetingService, summary } from './MeetingService.ts';
 import type { MediaPlacement } from './placement/MediaPlacement.ts';
-import { type ParticipantRecord, publicParticipant } from './records.ts';
+import { type JoinInput, type ParticipantRecord, publicParticipant } from './records.ts';
 import type { SeatLedger } from './SeatLedger.ts';
 import type { TokenClaims, TokenService } from './tokens.ts';
 
@@ -69,7 +69,7 @@ export class SeatJoins {
   async join(
     claims: TokenClaims,
     socketId: string,
-    input: { rtpCapabilities: Record<string, unknown>; kind?: 'browser' | 'bot' | 'phone' },
+    input: JoinInput,
     pushNodeId?: string,
   ): Promise<{ result: JoinResult; previousSocketId?: string }> {
     const meetingId = claims.mid;
@@ -82,9 +82,19 @@ export class SeatJoins {
     const { record, resumed } = await this.ledger.admit(meetingId, async (meeting, existing) => {
       // Under the admission lock: a removal that finished before this cannot be undone by it.
       await checkAccess(this.ledger.repo, claims);
+      // Refused before the seat is taken: a device that could receive no video in this meeting.
+      const videoCodecs = this.meetings.codecs.admit(meeting, input);
       if (existing) {
         if (existing.socketId !== socketId) previousSocketId = existing.socketId;
-        const record: ParticipantRecord = { ...existing, connection: 'connected', socketId, pushNodeId, disconnectedAt: undefined, tokens: issued(existing.tokens) };
+        const record: ParticipantRecord = {
+          ...existing,
+          connection: 'connected',
+          socketId,
+          pushNodeId,
+          disconnectedAt: undefined,
+          tokens: issued(existing.tokens),
+          videoCodecs,
+        };
         await this.ledger.repo.putParticipant(record, existing);
         await this.ledger.repo.markReconnecting(meetingId, participantId, false);
         return { record, resumed: true };
@@ -106,6 +116,7 @@ export class SeatJoins {
         pushNodeId,
         origin: claims.org,
         tokens: issued(claims.jti && claims.exp ? [{ jti: claims.jti, expiresAt: claims.exp * 1000 }] : []),
+        videoCodecs,
       };
       await this.ledger.repo.putParticipant(record);
       return { record, resumed: false };
@@ -130,6 +141,8 @@ export class SeatJoins {
       record.mediaNodeId = placed.nodeId;
     }
 
+    // After the seat is taken, so that the choice counts this device; announced to publishers if it changed.
+    const videoCodec = await this.meetings.codecs.reconcile(meetingId);
     if (!resumed) {
       await this.events.publish(meetingId, { event: 'participantJoined', payload: { participant: publicParticipant(record) }, except: participantId });
       this.logger.info({ meetingId, participantId, mediaNodeId: placed.nodeId }, 'participant joined');
@@ -153,6 +166,7 @@ export class SeatJoins {
       presentation,
       resumed,
       sessionToken: session.token,
+      videoCodec,
     };
     return { result, previousSocketId };
   }

@@ -78,6 +78,11 @@ export class SeatLedger {
     await this.closeProducersOf(record);
     await this.events.publish(meetingId, { event: 'participantLeft', payload: { participantId, reason } });
     this.logger.info({ meetingId, participantId, reason }, 'participant left');
+    // Who is left may all decode a codec preferred to the current one (the H264-only device left).
+    await this.meetings.codecs.reconcile(meetingId).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'meeting_not_found') return;
+      this.logger.warn({ meetingId, err: error }, 'could not re-choose the video codec after a departure');
+    });
   }
 
   async closeProducersOf(record: ParticipantRecord): Promise<void> {

@@ -38,7 +38,7 @@ describe('seat races on the memory backends', () => {
     return { meetingId, watch, alice };
   };
   const resume = (session: Parameters<MeetingDomain['seats']['join']>[0], socketId = 'socket-2') =>
-    d.seats.join(session, socketId, { rtpCapabilities: {} }, 'push-a');
+    d.seats.join(session, socketId, { rtpCapabilities: {}, receiveVideo: false }, 'push-a');
 
   describe('leave against resume', () => {
     it('resume first: the seat is taken back, then the leave ends it, announced once', async () => {

@@ -29,7 +29,7 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
   };
   const seat = async (name: string, host = false) => {
     const claims = await h.joinClaims(meetingId, name, { host });
-    await h.meeting.seats.join(claims, `socket-${name}`, { rtpCapabilities: {} }, h.pushNodeId);
+    await h.meeting.seats.join(claims, `socket-${name}`, { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     return claims.sub;
   };
   const seated = async (participantId: string) => (await h.meeting.repo.getParticipant(meetingId, participantId)) !== null;
@@ -127,7 +127,7 @@ describe.each(['memory', 'redis'] as const)('seat changes hold the admission loc
       await hold();
       throw new AppError('bad_request', 'media refused');
     };
-    const joining = h.meeting.seats.join(claims, 'socket-dave', { rtpCapabilities: {} }, h.pushNodeId);
+    const joining = h.meeting.seats.join(claims, 'socket-dave', { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     const outcome = joining.catch((e: unknown) => e);
     const state = track(outcome);
     // The rollback tries for the lock the media step took, and is refused.

@@ -9,6 +9,7 @@ import type { MediaPlacement } from './placement/MediaPlacement.ts';
 import { SeatDepartures } from './SeatDepartures.ts';
 import { SeatJoins } from './SeatJoins.ts';
 import { type LeaveReason, SeatLedger } from './SeatLedger.ts';
+import type { JoinInput } from './records.ts';
 import type { TokenClaims, TokenService } from './tokens.ts';
 
 export interface SeatServiceOptions {
@@ -58,7 +59,7 @@ export class SeatService {
   join(
     claims: TokenClaims,
     socketId: string,
-    input: { rtpCapabilities: Record<string, unknown>; kind?: 'browser' | 'bot' | 'phone' },
+    input: JoinInput,
     pushNodeId?: string,
   ): Promise<{ result: JoinResult; previousSocketId?: string }> {
     return this.#joins.join(claims, socketId, input, pushNodeId);

@@ -14,6 +14,8 @@ import {
   type Role,
   ROLES,
   type ServerEvents,
+  type VideoCodec,
+  type VideoCodecSetting,
 } from '../protocol/src/index.ts';
 
 /**
@@ -46,6 +48,8 @@ export type TokenClaims = z.infer<typeof claimsSchema>;
 export interface MeetingSettings {
   maxParticipants: number;
   locked: boolean;
+  /** Absent in meetings created before codec policy: read as `auto`. */
+  videoCodec?: VideoCodecSetting;
 }
 
 export interface MeetingRecord {
@@ -64,6 +68,8 @@ export interface MeetingRecord {
   emptySince?: number;
   /** The media node that hosts the meeting's router. */
   mediaNodeId?: string;
+  /** The codec video is published with now (VideoCodecPolicy); absent until the first join decides it. */
+  videoCodec?: VideoCodec;
 }
 
 export interface ParticipantRecord extends ParticipantInfo {
@@ -79,6 +85,16 @@ export interface ParticipantRecord extends ParticipantInfo {
   origin?: string;
   /** Tokens issued for this seat (join, then a session token per join), revoked on removal. */
   tokens?: Array<{ jti: string; expiresAt: number }>;
+  /** The video codecs its device can decode; absent for audio-only seats (and seats from before codec policy), which the `auto` choice ignores. */
+  videoCodecs?: VideoCodec[];
+}
+
+/** What a client joins with: its device's capabilities, what it is, and whether it receives video. */
+export interface JoinInput {
+  rtpCapabilities: Record<string, unknown>;
+  kind?: 'browser' | 'bot' | 'phone';
+  /** false: audio-only, admitted whatever its device decodes (phones always are). */
+  receiveVideo?: boolean;
 }
 
 /** The fields of a seat that clients may see. */
@@ -94,6 +110,7 @@ export interface CreateMeetingInput {
   password?: string;
   maxParticipants?: number;
   locked?: boolean;
+  videoCodec?: VideoCodecSetting;
 }
 
 export interface MeetingView extends MeetingSummary {
@@ -104,6 +121,8 @@ export interface MeetingView extends MeetingSummary {
   endedAt: number | null;
   participantCount: number;
 }
+
+export type MeetingChange = { title?: string; locked?: boolean; maxParticipants?: number; videoCodec?: VideoCodecSetting };
 
 export interface JoinTokenRequest {
   name: string;
@@ -158,7 +177,7 @@ export interface Meetings {
   /** Throws `meeting_not_found`, or `meeting_ended` unless `allowEnded`. */
   get(meetingId: string, options?: { allowEnded?: boolean }): Promise<MeetingRecord>;
   view(meeting: MeetingRecord): Promise<MeetingView>;
-  update(meetingId: string, change: { title?: string; locked?: boolean; maxParticipants?: number }): Promise<MeetingRecord>;
+  update(meetingId: string, change: MeetingChange): Promise<MeetingRecord>;
   issueJoinToken(meetingId: string, input: JoinTokenRequest): Promise<IssuedJoinToken>;
   mute(meetingId: string, participantId: string, source: MediaSource | undefined, by: string | null): Promise<void>;
   postChat(meetingId: string, from: { id: string; name: string }, text: string): Promise<ChatMessage>;
@@ -172,7 +191,7 @@ export interface Seats {
   join(
     claims: TokenClaims,
     socketId: string,
-    input: { rtpCapabilities: Record<string, unknown>; kind?: 'browser' | 'bot' | 'phone' },
+    input: JoinInput,
     pushNodeId?: string,
   ): Promise<{ result: JoinResult; previousSocketId?: string }>;
   /** The connection holding the seat dropped: the seat waits for the grace period. */

@@ -99,7 +99,7 @@ export async function meetingDomain(options: { graceMs?: number; nodes?: string[
     },
     async seat(meetingId, name, socketId = `socket-${name}`) {
       const claims = await domain.joinClaims(meetingId, name);
-      const { result } = await seats.join(claims, socketId, { rtpCapabilities: {} }, 'push-a');
+      const { result } = await seats.join(claims, socketId, { rtpCapabilities: {}, receiveVideo: false }, 'push-a');
       return { id: claims.sub, session: await tokens.verify(result.sessionToken, meetingId) };
     },
     async watch(meetingId) {

@@ -34,7 +34,7 @@ describe.each(['memory', 'redis'] as const)('state lifecycle (%s)', (backend) =>
 
   const join = async (meetingId: string, name: string, options: { host?: boolean; socket?: string } = {}) => {
     const claims = await h.joinClaims(meetingId, name, options);
-    const { result } = await h.meeting.seats.join(claims, options.socket ?? `s-${name}`, { rtpCapabilities: {} }, h.pushNodeId);
+    const { result } = await h.meeting.seats.join(claims, options.socket ?? `s-${name}`, { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     return { claims, result, id: claims.sub };
   };
   const record = async (meetingId: string, participantId: string) => (await h.meeting.repo.getParticipant(meetingId, participantId))!;
@@ -74,7 +74,7 @@ describe.each(['memory', 'redis'] as const)('state lifecycle (%s)', (backend) =>
 
     // Ben drops and comes back within the grace period, then drops for good.
     await h.meeting.seats.disconnected(meetingId, ben.id, 's-ben');
-    const back = await h.meeting.seats.join({ ...ben.claims, typ: 'session' }, 's-ben-2', { rtpCapabilities: {} }, h.pushNodeId);
+    const back = await h.meeting.seats.join({ ...ben.claims, typ: 'session' }, 's-ben-2', { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     expect(back.result.resumed).toBe(true);
     await h.meeting.seats.disconnected(meetingId, ben.id, 's-ben-2');
     await sleep(Number(CLOCKS.RECONNECT_GRACE_MS) + 50);

@@ -42,7 +42,7 @@ describe('grants in HTTP answers', () => {
 
   it('the participants list carries every grant, present included', async () => {
     const claims = await h.joinClaims(meetingId, 'Bob', { host: true });
-    await h.meeting.seats.join(claims, 'socket-bob', { rtpCapabilities: {} }, h.pushNodeId);
+    await h.meeting.seats.join(claims, 'socket-bob', { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     const res = await app.inject({ method: 'GET', url: `/v1/meetings/${meetingId}/participants`, headers: { 'x-api-key': h.ctx.config.apiKey } });
     expect(res.statusCode).toBe(200);
     expect(res.json().participants).toEqual([

@@ -10,7 +10,11 @@ import { messageText } from './text.ts';
  */
 export const clientMessages = {
   getRouterRtpCapabilities: z.object({}).describe('places the meeting on a media node if needed'),
-  join: z.object({ rtpCapabilities: mediasoupObject, kind: z.enum(['browser', 'bot']).optional() }),
+  join: z
+    .object({ rtpCapabilities: mediasoupObject, kind: z.enum(['browser', 'bot']).optional(), receiveVideo: z.boolean().optional() })
+    .describe(
+      '`rtpCapabilities` that can decode none of the meeting\'s video codecs (any offered one under `auto`, else the one set) get `codec_unsupported`, unless `receiveVideo: false`: then the participant joins audio-only, does not count in the `auto` choice, and cannot consume video',
+    ),
   createTransport: z
     .object({ direction: z.enum(['send', 'recv']) })
     .describe('at most `MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT` (4) open, then `limit_reached`'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatMessage, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction } from './records.ts';
+import { chatMessage, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction, videoCodec } from './records.ts';
 import type { ClientMessageName } from './clientMessages.ts';
 
 /** What the server answers to `createTransport`: the client mirrors the transport with it. */
@@ -36,6 +36,8 @@ export const joinResult = z.object({
   resumed: z.boolean(),
   /** Use this token, not the join token, to reconnect: it lives as long as the seat. */
   sessionToken: z.string(),
+  /** The codec to publish video with now (`videoCodecChanged` says when it changes); absent from servers before codec policy. */
+  videoCodec: videoCodec.optional(),
 });
 export type JoinResult = z.infer<typeof joinResult>;
 

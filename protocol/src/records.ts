@@ -108,10 +108,20 @@ export const presentation = z.object({
 });
 export type Presentation = z.infer<typeof presentation>;
 
+/** Video codecs a meeting can publish with, in the order `auto` prefers them. */
+export const VIDEO_CODECS = ['vp8', 'h264', 'vp9'] as const;
+export const videoCodec = z.enum(VIDEO_CODECS);
+export type VideoCodec = z.infer<typeof videoCodec>;
+/** A meeting's codec setting: one codec for everyone, or `auto` (the server picks one all can decode). */
+export const videoCodecSetting = z.enum(['auto', ...VIDEO_CODECS]);
+export type VideoCodecSetting = z.infer<typeof videoCodecSetting>;
+
 export const meetingSummary = z.object({
   id: z.string(),
   title: z.string(),
   locked: z.boolean(),
   maxParticipants: z.number(),
+  /** The codec setting; absent from servers before codec policy (read as `auto`). */
+  videoCodec: videoCodecSetting.optional(),
 });
 export type MeetingSummary = z.infer<typeof meetingSummary>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatMessage, fileInfo, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction } from './records.ts';
+import { chatMessage, fileInfo, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction, videoCodec } from './records.ts';
 
 /**
  * Server → client events. `.describe()` carries the notes of the docs table. Clients ignore
@@ -19,6 +19,9 @@ export const serverEvents = {
     .describe('someone reacted; not echoed to the sender, not kept for late joiners'),
   chatMessage: z.object({ message: chatMessage }).describe('not echoed to the sender'),
   meetingUpdated: z.object({ meeting: meetingSummary }),
+  videoCodecChanged: z
+    .object({ codec: videoCodec })
+    .describe('publish video with this codec from now on: close your video producers and produce them again with it (no rejoin). Sent when the setting changes, or under `auto` when who is in the meeting changes what all can decode'),
   moderation: z
     .object({ action: z.enum(['mute', 'remove', 'end']), source: mediaSource.optional(), by: z.string().nullable() })
     .describe('a moderator acted on you (muted your source, removed you) or on the meeting (ended it); `by` is null when the API key acted, or an idle meeting ended'),

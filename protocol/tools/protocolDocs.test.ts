@@ -21,7 +21,7 @@ describe('protocol docs', () => {
     const messages = messagesTable();
     expect(messages).toContain("`{ direction: 'send'\\|'recv' }`");
     expect(messages).toContain('spatialLayer: 0–2, temporalLayer?: 0–2');
-    expect(messages).toContain("{ action: 'lock', locked } \\| { action: 'end' }`");
+    expect(messages).toContain("{ action: 'lock', locked } \\| { action: 'end' } \\| { action: 'lowerHand', participantId }`");
     expect(eventsTable()).toContain('`{ presentation: { fileId, page, pageCount, presenterId } \\| null }`');
   });
 

@@ -12,6 +12,7 @@ import type {
   Presentation,
   ProducerInfo,
   Reaction,
+  VideoCodec,
 } from '@convene/protocol';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
@@ -19,7 +20,7 @@ import { Emitter } from './Emitter.ts';
 import { FilesApi, requestJoinToken } from './http.ts';
 import { MediaSession, type PublishOptions } from './MediaSession.ts';
 import { MeetingState, type MirroredEvent } from './MeetingState.ts';
-import type { BlobLike, FileReference } from './platform.ts';
+import { type BlobLike, type FileReference, watchNetwork } from './platform.ts';
 import { Signalling } from './Signalling.ts';
 import type { ClientEvents, JoinOptions, MediaTrack, RemoteTrack } from './types.ts';
 
@@ -57,6 +58,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
   #token: string;
   #closed = false;
   #recovering?: Promise<void>;
+  readonly #unwatchNetwork: () => void;
 
   private constructor(options: JoinOptions, token: string, participantId: string, iceServers: IceServer[] = []) {
     super();
@@ -69,12 +71,16 @@ export class ConveneClient extends Emitter<ClientEvents> {
       requestTimeoutMs: options.requestTimeoutMs,
     });
     this.#state = new MeetingState(participantId);
-    this.#media = new MediaSession((name, payload) => this.#signalling.request(name, payload), options.handlerName, () => !this.#closed && this.connected, {
-      iceServers: options.iceServers ?? iceServers,
-      iceTransportPolicy: options.iceTransportPolicy,
-    });
+    this.#media = new MediaSession(
+      (name, payload) => this.#signalling.request(name, payload),
+      options.handlerName,
+      () => !this.#closed && this.connected,
+      options.videoCodecs,
+      { iceServers: options.iceServers ?? iceServers, iceTransportPolicy: options.iceTransportPolicy },
+    );
     this.#files = new FilesApi(options.baseUrl, options.meetingId, () => this.#token, options.fetch);
     this.#wire();
+    this.#unwatchNetwork = watchNetwork(() => this.#background(this.#networkChanged()));
   }
 
   /** Asks the API for a join token with the meeting link, then connects and joins. */
@@ -126,6 +132,10 @@ export class ConveneClient extends Emitter<ClientEvents> {
   /** Remote tracks by producer id. */
   get remoteTracks(): Map<string, RemoteTrack> {
     return this.#media.remoteTracks;
+  }
+  /** The codec this client publishes video with, as the meeting's policy says now (see `videoCodecChanged`). */
+  get videoCodec(): VideoCodec | undefined {
+    return this.#media.videoCodec;
   }
   /** The send and receive transports, for stats. */
   get transports(): { send?: ms.Transport; recv?: ms.Transport } {
@@ -258,9 +268,15 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   async #joinSeat(): Promise<JoinResult> {
     const rtpCapabilities = await this.#media.load();
-    const result = await this.request('join', { rtpCapabilities: rtpCapabilities as unknown as Record<string, unknown>, kind: this.options.kind });
+    const result = await this.request('join', {
+      rtpCapabilities: rtpCapabilities as unknown as Record<string, unknown>,
+      kind: this.options.kind,
+      receiveVideo: this.options.receiveVideo,
+    });
     this.#token = result.sessionToken;
     this.#state.applyJoin(result);
+    // On a rejoin the codec may have changed while we were away: what we publish follows it.
+    if (result.videoCodec) this.#background(this.#media.setVideoCodec(result.videoCodec));
     this.emit('joined', result);
     await this.#media.ensureRecvTransport();
     this.#subscribeAll();
@@ -268,8 +284,12 @@ export class ConveneClient extends Emitter<ClientEvents> {
   }
 
   #subscribeAll(): void {
-    if (this.options.autoSubscribe === false) return;
-    for (const id of this.#state.remoteProducers.keys()) this.#background(this.#media.subscribe(id));
+    for (const producer of this.#state.remoteProducers.values()) if (this.#wants(producer)) this.#background(this.#media.subscribe(producer.id));
+  }
+
+  /** Whether to subscribe on our own: not when told not to, and no video for an audio-only join. */
+  #wants(producer: ProducerInfo): boolean {
+    return this.options.autoSubscribe !== false && (producer.kind === 'audio' || this.options.receiveVideo !== false);
   }
 
   /** Connects the parts: server events to the mirror and the media session, their events to the application. */
@@ -278,7 +298,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
     const state = this.#state;
     const media = this.#media;
     for (const event of MIRRORED) signalling.onEvent(event, state.apply[event] as (payload: unknown) => void);
-    const forward = <E extends keyof ClientEvents>(source: Emitter<Pick<ClientEvents, E>>, events: readonly E[]) => {
+    const forward = <E extends keyof ClientEvents>(source: Pick<Emitter<Pick<ClientEvents, E>>, 'on'>, events: readonly E[]) => {
       for (const event of events) source.on(event, (...args) => this.emit(event, ...args));
     };
     forward(state, [
@@ -292,11 +312,18 @@ export class ConveneClient extends Emitter<ClientEvents> {
       'presentation',
       'fileUpdated',
     ]);
-    forward(media, ['track', 'trackEnded', 'error']);
+    forward(media, ['track', 'trackEnded', 'error', 'iceRestart']);
+    // A transport the server no longer has cannot be restarted: rebuild, keeping the seat.
+    media.on('transportLost', () => this.#background(this.#recoverOnce(true)));
 
     signalling.onEvent('producerAdded', ({ producer }) => {
-      if (producer.participantId === this.participantId || this.options.autoSubscribe === false) return;
+      if (producer.participantId === this.participantId || !this.#wants(producer)) return;
       this.#background(media.subscribe(producer.id));
+    });
+    signalling.onEvent('videoCodecChanged', ({ codec }) => {
+      if (codec === media.videoCodec) return;
+      this.emit('videoCodecChanged', codec);
+      this.#background(media.setVideoCodec(codec));
     });
     signalling.onEvent('producerClosed', ({ producerId }) => media.dropProducer(producerId));
     signalling.onEvent('consumerClosed', ({ producerId }) => media.dropProducer(producerId));
@@ -356,7 +383,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
       } else this.emit('error', error as Error);
       return;
     }
-    const rebuild = forceRebuild || !result.resumed || !(await this.#media.restartIce());
+    const rebuild = forceRebuild || !result.resumed || (await this.#media.restartIce('resumed')) !== 'restarted';
     if (rebuild) {
       if (!forceRebuild) {
         // The server may still hold the old transports (and their producers): free them, as
@@ -377,9 +404,20 @@ export class ConveneClient extends Emitter<ClientEvents> {
     this.emit('reconnected', { rebuilt: rebuild });
   }
 
+  /**
+   * The host's network changed (back online, another connection type): the path our media took
+   * may be gone, so restart ICE on the transports we have, keeping them; rebuild only if the
+   * server lost them. While signalling is down the seat's recovery does this when it is back.
+   */
+  async #networkChanged(): Promise<void> {
+    if (this.#closed || !this.#state.everJoined || !this.connected || this.#recovering !== undefined) return;
+    if ((await this.#media.restartIce('network')) === 'lost') await this.#recoverOnce(true);
+  }
+
   #shutdown(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unwatchNetwork();
     this.#media.close();
     this.#signalling.close();
     this.emit('closed', { reason });

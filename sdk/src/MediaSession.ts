@@ -1,9 +1,11 @@
-import type { ClientMessage, ClientMessageName, ClientResults, IceServer, MediaSource } from '@convene/protocol';
+import type { ClientMessage, ClientMessageName, ClientResults, IceServer, MediaSource, VideoCodec } from '@convene/protocol';
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
 import { Emitter } from './Emitter.ts';
+import { IceRecovery, type IceRestartReason, type RestartOutcome } from './IceRecovery.ts';
 import type { ClientEvents, MediaTrack, RemoteTrack } from './types.ts';
+import { restrictVideoCodecs, sendCodec } from './videoCodecs.ts';
 
 /** Sends one protocol message and resolves with its answer (see {@link Signalling.request}). */
 export type Requester = <N extends ClientMessageName>(name: N, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
@@ -26,7 +28,10 @@ export interface PublishOptions {
   paused?: boolean;
 }
 
-type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error'>;
+type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error' | 'iceRestart'> & {
+  /** The server no longer has a transport whose ICE we tried to restart: media must be rebuilt. */
+  transportLost: [string];
+};
 
 /**
  * This participant's media through mediasoup-client: the device, the send and receive
@@ -42,20 +47,39 @@ export class MediaSession extends Emitter<MediaEvents> {
   #recvPending?: Promise<ms.Transport>;
   readonly #publications = new Map<MediaSource, LocalPublication>();
   readonly #consuming = new Map<string, Promise<void>>();
+  /** The meeting's codec for video, as the server last said; undefined before joining (or from an older server). */
+  #videoCodec?: VideoCodec;
+  /** Codec switches run one after another, so that two quick changes never republish the same source twice at once. */
+  #switching: Promise<void> = Promise.resolve();
 
   readonly #request: Requester;
   readonly #handlerName?: ms.BuiltinHandlerName;
   readonly #mayRestartIce: () => boolean;
-  readonly #ice: IceSettings;
-  constructor(request: Requester, handlerName: ms.BuiltinHandlerName | undefined, mayRestartIce: () => boolean, ice: IceSettings = {}) {
+  readonly #iceSettings: IceSettings;
+  readonly #receivableVideo?: readonly VideoCodec[];
+  readonly #ice: IceRecovery;
+  constructor(
+    request: Requester,
+    handlerName: ms.BuiltinHandlerName | undefined,
+    mayRestartIce: () => boolean,
+    receivableVideo?: readonly VideoCodec[],
+    iceSettings: IceSettings = {},
+  ) {
     super();
     this.#request = request;
     this.#handlerName = handlerName;
     this.#mayRestartIce = mayRestartIce;
-    this.#ice = ice;
+    this.#iceSettings = iceSettings;
+    this.#receivableVideo = receivableVideo;
+    this.#ice = new IceRecovery({
+      request,
+      mayRestart: () => this.#mayRestartIce(),
+      restarted: (restart) => this.emit('iceRestart', restart),
+      lost: (transportId) => this.emit('transportLost', transportId),
+    });
   }
 
-  /** Loads the device with the router's capabilities (once) and returns this client's. */
+  /** Loads the device with the router's capabilities (once) and returns this client's, limited to the video codecs it may receive. */
   async load(): Promise<ms.RtpCapabilities> {
     if (!this.#device) {
       const { rtpCapabilities } = await this.#request('getRouterRtpCapabilities', {});
@@ -63,7 +87,33 @@ export class MediaSession extends Emitter<MediaEvents> {
       await device.load({ routerRtpCapabilities: rtpCapabilities as ms.RtpCapabilities });
       this.#device = device;
     }
-    return this.#device.rtpCapabilities;
+    const caps = this.#device.rtpCapabilities;
+    return this.#receivableVideo ? restrictVideoCodecs(caps, this.#receivableVideo) : caps;
+  }
+
+  get videoCodec(): VideoCodec | undefined {
+    return this.#videoCodec;
+  }
+
+  /**
+   * The meeting's video codec is now `codec`: video already published is published again with
+   * it (its producer closed, a new one made on the same transport), so receivers that could
+   * not decode the old one get a stream they can. Nobody rejoins.
+   */
+  setVideoCodec(codec: VideoCodec): Promise<void> {
+    if (codec === this.#videoCodec) return Promise.resolve();
+    this.#videoCodec = codec;
+    return this.#queueSwitch(async () => {
+      for (const publication of this.publications()) {
+        if (publication.track.kind === 'video') await this.#reproduce(publication);
+      }
+    });
+  }
+
+  #queueSwitch(work: () => Promise<void>): Promise<void> {
+    const next = this.#switching.then(work);
+    this.#switching = next.catch(() => undefined);
+    return next;
   }
 
   get transports(): { send?: ms.Transport; recv?: ms.Transport } {
@@ -73,8 +123,10 @@ export class MediaSession extends Emitter<MediaEvents> {
   async publish(track: MediaTrack, source: MediaSource, options: PublishOptions = {}): Promise<ms.Producer> {
     const transport = await this.#ensureSendTransport();
     const simulcast = options.simulcast ?? source === 'camera';
+    const codec = track.kind === 'video' ? this.#videoCodec : undefined;
     const producer = await transport.produce({
       track,
+      codec: sendCodec(this.#device!.rtpCapabilities, codec),
       encodings: simulcast
         ? [
             { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
@@ -87,8 +139,23 @@ export class MediaSession extends Emitter<MediaEvents> {
       appData: { source, paused: options.paused ?? false },
     });
     if (options.paused) producer.pause();
-    this.#publications.set(source, { source, track, producer, simulcast });
+    const publication = { source, track, producer, simulcast };
+    this.#publications.set(source, publication);
+    // The codec changed while this was being produced: the switch did not see it, so redo it here.
+    // Queued, not awaited: this publish may itself be part of a switch.
+    if (track.kind === 'video' && codec !== this.#videoCodec) this.#queueSwitch(() => this.#reproduce(publication)).catch((error: unknown) => this.emit('error', error as Error));
     return producer;
+  }
+
+  /** Publishes one publication again with the current codec, keeping its track, simulcast and mute. */
+  async #reproduce(publication: LocalPublication): Promise<void> {
+    // Unpublished, replaced or rebuilt meanwhile: nothing of ours to redo.
+    if (this.#publications.get(publication.source) !== publication || publication.producer.closed || publication.track.readyState !== 'live') return;
+    const paused = publication.producer.paused;
+    this.#publications.delete(publication.source);
+    publication.producer.close();
+    await this.#request('closeProducer', { producerId: publication.producer.id }).catch(() => undefined);
+    await this.publish(publication.track, publication.source, { simulcast: publication.simulcast, paused });
   }
 
   async unpublish(source: MediaSource): Promise<void> {
@@ -142,19 +209,18 @@ export class MediaSession extends Emitter<MediaEvents> {
     this.emit('trackEnded', remote);
   }
 
-  /** Restarts ICE on the transports the server kept; false when one could not and media must be rebuilt. */
-  async restartIce(): Promise<boolean> {
-    let restarted = true;
+  /**
+   * Restarts ICE on both transports: `restarted` when every open one was (or there is none),
+   * `lost` when the server no longer has one (media must be rebuilt), else `unreachable`.
+   */
+  async restartIce(reason: IceRestartReason): Promise<RestartOutcome> {
+    const outcomes: RestartOutcome[] = [];
     for (const transport of [this.#sendTransport, this.#recvTransport]) {
       if (!transport || transport.closed) continue;
-      try {
-        const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
-        await transport.restartIce({ iceParameters: iceParameters as ms.IceParameters });
-      } catch {
-        restarted = false;
-      }
+      outcomes.push(await this.#ice.restart(transport, reason).catch((): RestartOutcome => 'lost'));
     }
-    return restarted;
+    if (outcomes.includes('lost')) return 'lost';
+    return outcomes.every((o) => o === 'restarted') ? 'restarted' : 'unreachable';
   }
 
   /** After a resumed seat: ends tracks of producers closed meanwhile, and resumes the consumers held. */
@@ -175,6 +241,7 @@ export class MediaSession extends Emitter<MediaEvents> {
   /** Closes every transport and track here; returns the transport ids the server may still hold. */
   close(): string[] {
     const ids = [this.#sendTransport, this.#recvTransport].filter((t) => t !== undefined).map((t) => t.id);
+    this.#ice.stop();
     this.#sendTransport?.close();
     this.#recvTransport?.close();
     this.#sendTransport = undefined;
@@ -259,8 +326,8 @@ export class MediaSession extends Emitter<MediaEvents> {
       iceParameters: options.iceParameters as ms.IceParameters,
       iceCandidates: options.iceCandidates as ms.IceCandidate[],
       dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
-      iceServers: this.#ice.iceServers?.length ? this.#ice.iceServers : undefined,
-      iceTransportPolicy: this.#ice.iceTransportPolicy,
+      iceServers: this.#iceSettings.iceServers?.length ? this.#iceSettings.iceServers : undefined,
+      iceTransportPolicy: this.#iceSettings.iceTransportPolicy,
     };
     const transport = direction === 'send' ? this.#device!.createSendTransport(params) : this.#device!.createRecvTransport(params);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
@@ -275,12 +342,7 @@ export class MediaSession extends Emitter<MediaEvents> {
           this.#request('closeTransport', { transportId: transport.id }).catch(() => undefined);
         });
     });
-    transport.on('connectionstatechange', (state) => {
-      if (state !== 'failed' || !this.#mayRestartIce()) return;
-      this.#request('restartIce', { transportId: transport.id })
-        .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as ms.IceParameters }))
-        .catch(() => undefined);
-    });
+    this.#ice.watch(transport);
     return transport;
   }
 }

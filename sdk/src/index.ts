@@ -6,6 +6,7 @@
 export { ConveneClient } from './ConveneClient.ts';
 export { ConveneError } from './ConveneError.ts';
 export { Emitter } from './Emitter.ts';
+export type { IceRestart, IceRestartReason } from './IceRecovery.ts';
 export type { LocalPublication, PublishOptions } from './MediaSession.ts';
 export type { BlobLike, FetchLike, FileReference, FormDataLike, RequestInitLike, ResponseLike } from './platform.ts';
 export type { ClientEvents, JoinOptions, MediaTrack, RemoteTrack } from './types.ts';
@@ -26,4 +27,6 @@ export type {
   Reaction,
   Role,
   ServerEvents,
+  VideoCodec,
+  VideoCodecSetting,
 } from '@convene/protocol';

@@ -40,11 +40,19 @@ export interface FormDataLike {
   append(name: string, value: unknown, fileName?: string): void;
 }
 
-interface Host {
+interface EventTargetLike {
+  addEventListener?(type: string, listener: () => void): void;
+  removeEventListener?(type: string, listener: () => void): void;
+}
+
+interface Host extends EventTargetLike {
   fetch?: FetchLike;
   FormData?: new () => FormDataLike;
   setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
   console?: { error(...args: unknown[]): void };
+  /** Browsers; `connection` where the Network Information API exists (Chromium, Android webviews). */
+  navigator?: { connection?: EventTargetLike & { type?: string } };
 }
 
 const host = globalThis as unknown as Host;
@@ -65,8 +73,33 @@ export function fileForm(field: string, file: BlobLike | FileReference, name: st
   return form;
 }
 
-export function later(callback: () => void, ms: number): void {
-  host.setTimeout(callback, ms);
+export function later(callback: () => void, ms: number): { cancel(): void } {
+  const handle = host.setTimeout(callback, ms);
+  return { cancel: () => host.clearTimeout(handle) };
+}
+
+/**
+ * Calls `onChange` when the host says its network changed: the browser's `online` event (back
+ * from offline), or a new connection type (Wi-Fi to cellular) from the Network Information
+ * API. Hosts without them (Node, React Native) never call it. Returns the unsubscribe.
+ */
+export function watchNetwork(onChange: (reason: 'online' | 'connection') => void): () => void {
+  const online = () => onChange('online');
+  const connection = host.navigator?.connection;
+  // `type` (wifi, cellular, …) only: `effectiveType` moves with link quality, not with the network.
+  let type = connection?.type;
+  const changed = () => {
+    const now = connection?.type;
+    if (now === type) return;
+    type = now;
+    onChange('connection');
+  };
+  host.addEventListener?.('online', online);
+  connection?.addEventListener?.('change', changed);
+  return () => {
+    host.removeEventListener?.('online', online);
+    connection?.removeEventListener?.('change', changed);
+  };
 }
 
 export function reportError(message: string, error: unknown): void {

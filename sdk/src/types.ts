@@ -1,5 +1,6 @@
 import type { types as ms } from 'mediasoup-client';
-import type { ChatMessage, FileInfo, IceServer, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents } from '@convene/protocol';
+import type { ChatMessage, FileInfo, IceServer, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents, VideoCodec } from '@convene/protocol';
+import type { IceRestart } from './IceRecovery.ts';
 import type { FetchLike } from './platform.ts';
 
 /**
@@ -35,8 +36,15 @@ export type ClientEvents = {
   moderation: [ServerEvents['moderation']];
   /** Someone else reacted (your own reactions are not echoed). */
   reaction: [ServerEvents['reaction']];
+  /** The meeting's video codec changed; the SDK is publishing its video again with it. */
+  videoCodecChanged: [VideoCodec];
   /** The connection dropped; the SDK is trying to get the seat back. */
   reconnecting: [];
+  /**
+   * ICE was restarted on a transport, keeping it: after a network change (`network`), ICE
+   * `disconnected` for a moment or `failed`, or a resumed seat (`resumed`).
+   */
+  iceRestart: [IceRestart];
   /** The seat is back; `rebuilt` says whether media transports had to be made anew. */
   reconnected: [{ rebuilt: boolean }];
   /** The session is over: left, removed, ended or the seat was lost. */
@@ -58,6 +66,16 @@ export interface JoinOptions {
   kind?: 'browser' | 'bot';
   /** Subscribe to every remote producer automatically (default true). */
   autoSubscribe?: boolean;
+  /**
+   * false: join audio-only. The server then admits this device whatever video it decodes, it
+   * does not count in the meeting's codec choice, and the SDK subscribes to no video.
+   */
+  receiveVideo?: boolean;
+  /**
+   * Tell the server this device decodes only these video codecs (default: all the device and
+   * the router share). For devices known to decode less than they claim, and for tests.
+   */
+  videoCodecs?: VideoCodec[];
   requestTimeoutMs?: number;
   /** The fetch to use for HTTP calls (default: the global one). */
   fetch?: FetchLike;

@@ -10,7 +10,12 @@ describe('route', () => {
       nomedia: true,
       hostKey: 'k',
       relay: true,
+      videoCodecs: undefined,
     });
+  });
+
+  it('reads the video codecs a link limits the device to, ignoring unknown ones', () => {
+    expect(parseRoute({ pathname: '/m/abc123', search: '?codecs=h264,av1' }).videoCodecs).toEqual(['h264']);
   });
 
   it('is the start page without a meeting id', () => {

@@ -1,3 +1,7 @@
+import type { VideoCodec } from './session.ts';
+
+const VIDEO_CODECS: readonly VideoCodec[] = ['vp8', 'h264', 'vp9'];
+
 /** What the address asks for: the start page, or a meeting with the options of its link. */
 export interface Route {
   meetingId?: string;
@@ -8,6 +12,8 @@ export interface Route {
   hostKey?: string;
   /** Send media only through TURN (`?relay=1`): to hide one's addresses, or to test TURN. */
   relay: boolean;
+  /** `?codecs=h264`: receive only these video codecs (a device that decodes less than it claims; tests). */
+  videoCodecs?: VideoCodec[];
 }
 
 export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Route {
@@ -19,6 +25,7 @@ export function parseRoute(location: Pick<Location, 'pathname' | 'search'>): Rou
     nomedia: params.has('nomedia'),
     hostKey: params.get('hostKey') ?? undefined,
     relay: params.has('relay'),
+    videoCodecs: params.has('codecs') ? VIDEO_CODECS.filter((c) => params.get('codecs')!.split(',').includes(c)) : undefined,
   };
 }
 

@@ -4,7 +4,7 @@ import type { ConveneClient } from '@convene/sdk';
 
 export { ConveneClient, ConveneError } from '@convene/sdk';
 export type { JoinOptions, RemoteTrack } from '@convene/sdk';
-export type { ChatMessage, FileInfo, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, Reaction } from '@convene/protocol';
+export type { ChatMessage, FileInfo, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, Reaction, VideoCodec } from '@convene/protocol';
 
 declare global {
   interface Window {

@@ -1,5 +1,5 @@
 import { isTouchDevice, type DeviceChoice } from '../media/devices.ts';
-import { ConveneClient } from '../session.ts';
+import { ConveneClient, ConveneError, type JoinOptions, type VideoCodec } from '../session.ts';
 import { AudioPlayback } from './AudioPlayback.ts';
 import { CallStore } from './CallStore.ts';
 import { DeckPresenter } from './DeckPresenter.ts';
@@ -20,6 +20,8 @@ export interface JoinSettings {
   cameraTrack?: MediaStreamTrack;
   /** Media only through TURN (the link's `?relay=1`). */
   relay?: boolean;
+  /** Receive only these video codecs (the link's `?codecs=`). */
+  videoCodecs?: VideoCodec[];
 }
 
 /** One session in a meeting: the client and everything the call screen works with. */
@@ -50,13 +52,19 @@ export class Call {
   }
 
   static async join(settings: JoinSettings): Promise<Call> {
-    const client = await ConveneClient.join({
+    const options: JoinOptions = {
       baseUrl: location.origin,
       meetingId: settings.meetingId,
       name: settings.name,
       password: settings.password || undefined,
       hostKey: settings.hostKey,
       iceTransportPolicy: settings.relay ? 'relay' : undefined,
+      videoCodecs: settings.videoCodecs,
+    };
+    const client = await ConveneClient.join(options).catch((error: unknown) => {
+      // A device that can decode none of the meeting's video still hears and is heard.
+      if (error instanceof ConveneError && error.code === 'codec_unsupported') return ConveneClient.join({ ...options, receiveVideo: false });
+      throw error;
     });
     window.convene = client;
     return new Call(client, settings);

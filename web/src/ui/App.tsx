@@ -50,7 +50,7 @@ export function App({ route }: { route: Route }) {
         // Straight in, as a link with ?name=…&autojoin=1 asks (tests, kiosks).
         setScreen({ kind: 'joining' });
         const media = !route.nomedia;
-        join({ meetingId, name: route.name, hostKey: route.hostKey, mic: media, camera: media, choice: { facing: 'user' }, relay: route.relay }).catch((e: unknown) =>
+        join({ meetingId, name: route.name, hostKey: route.hostKey, mic: media, camera: media, choice: { facing: 'user' }, relay: route.relay, videoCodecs: route.videoCodecs }).catch((e: unknown) =>
           setScreen({ kind: 'prejoin', error: joinErrorText(e) }),
         );
       },
@@ -78,7 +78,7 @@ export function App({ route }: { route: Route }) {
           hostKey={route.hostKey}
           error={screen.error}
           onJoin={(settings) =>
-            join({ ...settings, meetingId: route.meetingId!, relay: route.relay }).catch((e: unknown) => {
+            join({ ...settings, meetingId: route.meetingId!, relay: route.relay, videoCodecs: route.videoCodecs }).catch((e: unknown) => {
               throw new Error(joinErrorText(e));
             })
           }
