@@ -11,6 +11,7 @@ import type { RoleContext, RunningRole } from '../common/role.ts';
 import type { Files } from '../files/contract.ts';
 import type { GatewayDialer } from '../gateway-sip/contract.ts';
 import type { MeetingApi } from '../meeting/contract.ts';
+import { AdminAuth } from './AdminAuth.ts';
 import { ApiAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -33,6 +34,7 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   const { http: app, config } = ctx;
   const services = deps.meeting;
   const auth = new ApiAuth(config.apiKey, services.access);
+  const adminAuth = new AdminAuth(config.adminApiKey);
 
   await registerSecurityHeaders(app);
   await app.register(swagger, {
@@ -41,6 +43,7 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
@@ -55,9 +58,10 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
     transformStaticCSP: docsStyles,
   });
   await app.register(rateLimit, { global: false });
-  // One file per request; the storage layer enforces the exact limit while streaming.
+  // One file per request; the storage layer enforces the exact limit while streaming, and each
+  // upload passes the file size in force then (UploadRequest.open): FILES_MAX_BYTES is live.
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
-  await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
+  await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, parts: 20 } });
 
   await app.register((scope, _options, done) => {
     meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer });
@@ -68,8 +72,11 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
       get drainBytes() {
         return config.FILES_MAX_BYTES + 64 * 1024;
       },
+      get maxBytes() {
+        return config.FILES_MAX_BYTES;
+      },
     });
-    adminRoutes(scope, ctx.live, auth);
+    adminRoutes(scope, ctx.live, adminAuth);
     done();
   });
 

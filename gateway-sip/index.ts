@@ -4,6 +4,7 @@ import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { GATEWAY_NODE_KIND } from './contract.ts';
 import { Gateway } from './Gateway.ts';
+import { GatewayMetrics } from './GatewayMetrics.ts';
 import type { GatewayServices } from './MeetingLeg.ts';
 import { registerGatewayRoutes } from './internalRoutes.ts';
 import { SipServer } from './SipServer.ts';
@@ -44,7 +45,8 @@ export async function startGatewayRole(ctx: RoleContext, services: GatewayServic
   );
   const transport = new SipTransport();
   await transport.listen(config.SIP_PORT, config.SIP_LISTEN_IP);
-  gateway.attach(new SipServer(transport, gateway, logger));
+  const metrics = new GatewayMetrics(ctx.metrics, () => gateway.calls.size);
+  gateway.attach(new SipServer(transport, gateway, logger, {}, metrics));
   registerGatewayRoutes(ctx.http, internalKeyFrom(config.jwtSecret), gateway);
 
   // Gateways register like media nodes: a SIP proxy (deploy/kamailio) spreads calls over them,

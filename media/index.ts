@@ -1,5 +1,4 @@
 import type { Logger } from '../common/logger.ts';
-import { Gauge } from 'prom-client';
 import { NodeHeartbeat, NodeRegistry, STALE_MS } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { meetingChannel, type SeatedReader } from '../meeting/contract.ts';
@@ -7,6 +6,7 @@ import { type LocalMediaNode, MEDIA_NODE_KIND, type MediaClient, type MediaLoad 
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
+import { MediaMetrics } from './MediaMetrics.ts';
 import { MediaReconciler } from './MediaReconciler.ts';
 import { mediaReadiness } from './readiness.ts';
 import { WorkerPool } from './WorkerPool.ts';
@@ -120,29 +120,13 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
   });
   peerCheck.start();
 
-  const registers = [ctx.metrics];
-  new Gauge({
-    name: 'convene_mediasoup_workers',
-    help: 'Live mediasoup workers in this process',
-    registers,
-    collect() {
-      this.set(pool.size);
-    },
-  });
-  for (const field of ['routers', 'transports', 'producers', 'consumers'] as const) {
-    new Gauge({
-      name: `convene_mediasoup_${field}`,
-      help: `mediasoup ${field} open in this process`,
-      registers,
-      collect() {
-        this.set(pool.totalLoad()[field]);
-      },
-    });
-  }
+  const metrics = new MediaMetrics(pool, node, ctx.metrics, logger, { sampleMs: config.MEDIA_STATS_INTERVAL_MS });
+  metrics.start();
 
   const stop = async () => {
     peerCheck.stop();
     reconciler.stop();
+    metrics.stop();
     cpu.stop();
     await offNotices();
     await heartbeat.stop({ remove: true }).catch(() => undefined);

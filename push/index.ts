@@ -11,6 +11,7 @@ import { authenticate } from './authenticate.ts';
 import { Dispatcher } from './Dispatcher.ts';
 import { handlers } from './handlers/index.ts';
 import { MeetingFanout, participantRoom } from './MeetingFanout.ts';
+import { PushMetrics } from './PushMetrics.ts';
 import { PushReconciler } from './PushReconciler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
@@ -55,7 +56,16 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
     const target = event.to ? io.local.in(participantRoom(event.to)) : io.local.in(`m:${_meetingId}`);
     setTimeout(() => target.disconnectSockets(true), 100);
   });
-  const dispatcher = new Dispatcher(handlers, logger);
+  const participantsByKind = () => {
+    const counts = new Map<string, number>();
+    for (const socket of io.of('/').sockets.values()) {
+      const data = (socket as unknown as ClientSocket).data;
+      if (data.joined && data.kind) counts.set(data.kind, (counts.get(data.kind) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const metrics = new PushMetrics(ctx.metrics, { sockets: () => io.engine.clientsCount, participantsByKind });
+  const dispatcher = new Dispatcher(handlers, logger, (socket, event, code) => metrics.outcome(socket, event, code));
 
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'push'),
