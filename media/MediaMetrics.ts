@@ -18,6 +18,8 @@ export interface MediaMetricsOptions {
   sampleMs?: number;
   /** The most consumers asked for stats in one round; the next round goes on where this one stopped. */
   consumersPerRound?: number;
+  /** Consumers the node takes at most (placement stops sending participants past it). */
+  maxConsumers?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export class MediaMetrics {
   private readonly pool: WorkerPool;
   private readonly node: MeteredNode;
   private readonly logger: Logger;
-  private readonly options: Required<MediaMetricsOptions>;
+  private readonly options: Required<Omit<MediaMetricsOptions, 'maxConsumers'>>;
   constructor(pool: WorkerPool, node: MeteredNode, registry: Registry, logger: Logger, options: MediaMetricsOptions = {}) {
     this.pool = pool;
     this.node = node;
@@ -94,6 +96,16 @@ export class MediaMetrics {
         this.set(node.participantCount);
       },
     });
+    const maxConsumers = options.maxConsumers;
+    if (maxConsumers !== undefined) {
+      gauge(registry, {
+        name: 'convene_media_consumer_capacity',
+        help: 'Consumers this node takes at most (MEDIA_WORKERS x MEDIA_MAX_CONSUMERS_PER_WORKER); compare with the sum of convene_media_consumers',
+        collect() {
+          this.set(maxConsumers);
+        },
+      });
+    }
     gauge(registry, {
       name: 'convene_media_rooms',
       help: 'Meetings with media on this node',

@@ -120,7 +120,10 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
   });
   peerCheck.start();
 
-  const metrics = new MediaMetrics(pool, node, ctx.metrics, logger, { sampleMs: config.MEDIA_STATS_INTERVAL_MS });
+  const metrics = new MediaMetrics(pool, node, ctx.metrics, logger, {
+    sampleMs: config.MEDIA_STATS_INTERVAL_MS,
+    maxConsumers: config.MEDIA_WORKERS * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
+  });
   metrics.start();
 
   const stop = async () => {
