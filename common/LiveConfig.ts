@@ -118,6 +118,8 @@ export class LiveConfig {
     for (const [key, value] of Object.entries(parsed)) await this.store.hashSet(KEY, key, JSON.stringify(value));
     const version = await this.store.incr(VERSION_KEY);
     await this.bus.publish(CHANNEL, { version });
+    // In force in this process before the answer, whenever the bus delivers the nudge.
+    await this.#loop.runNow();
     return this.current();
   }
 

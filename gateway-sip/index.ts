@@ -5,6 +5,7 @@ import type { RoleContext, RunningRole } from '../common/role.ts';
 import { GATEWAY_NODE_KIND } from './contract.ts';
 import { Gateway } from './Gateway.ts';
 import { GatewayMetrics } from './GatewayMetrics.ts';
+import { gatewayOptions } from './gatewayOptions.ts';
 import type { GatewayServices } from './MeetingLeg.ts';
 import { registerGatewayRoutes } from './internalRoutes.ts';
 import { SipServer } from './SipServer.ts';
@@ -23,24 +24,7 @@ export async function startGatewayRole(ctx: RoleContext, services: GatewayServic
     services,
     ctx.backends.bus,
     new TrunkAuth(config.SIP_ALLOWED_IPS, config.SIP_DIGEST_USERS, config.SIP_REALM),
-    {
-      nodeId: config.nodeId,
-      listenIp: config.SIP_LISTEN_IP,
-      announcedAddress: config.SIP_ANNOUNCED_ADDRESS,
-      sipPort: config.SIP_PORT,
-      get rtpTimeoutMs() {
-        return config.SIP_RTP_TIMEOUT_MS;
-      },
-      maxCalls: config.SIP_MAX_CALLS,
-      inviteRate: config.SIP_INVITE_RATE,
-      ivrTries: config.SIP_IVR_TRIES,
-      maxCallsPerTrunk: config.SIP_MAX_CALLS_PER_TRUNK,
-      maxCallsPerMeeting: config.SIP_MAX_CALLS_PER_MEETING,
-      pinGuesses: config.SIP_PIN_GUESSES,
-      dialAllowlist: config.SIP_DIAL_ALLOWLIST,
-      dialRate: config.SIP_DIAL_RATE,
-      dialTimeoutMs: config.SIP_DIAL_TIMEOUT_MS,
-    },
+    gatewayOptions(config),
     logger,
   );
   const transport = new SipTransport();
