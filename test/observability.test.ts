@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { documentedMetrics } from './support/metricsDoc.ts';
 
 /**
@@ -18,6 +18,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIR = path.join(ROOT, 'deploy/observability');
 const ALERTS = path.join(DIR, 'alerts.yml');
 const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
+const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 if (!promtool) console.warn('promtool is absent (apt-get install prometheus): the promtool checks of deploy/observability are skipped');
 
 type Rule = { alert?: string; record?: string; expr: string };
@@ -94,5 +95,31 @@ describe('deploy/observability', () => {
     const operator = parse(readFileSync(path.join(ROOT, 'deploy/k8s/components/monitoring/prometheusrule.yaml'), 'utf8')) as { kind: string; spec: unknown };
     expect(operator.kind).toBe('PrometheusRule');
     expect(operator.spec).toEqual(parse(readFileSync(ALERTS, 'utf8')));
+  });
+
+  it.skipIf(!kubectl)('the monitoring component renders into an overlay and its PodMonitor selects every Convene pod', () => {
+    // kustomize takes only relative paths: a throw-away overlay next to the real ones, adding the
+    // component to dev as an overlay's own components list would.
+    const dir = path.join(ROOT, 'deploy/k8s/overlays', `.monitoring-test-${process.pid}`);
+    mkdirSync(dir);
+    try {
+      writeFileSync(path.join(dir, 'kustomization.yaml'), stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'convene-dev', resources: ['../dev'], components: ['../../components/monitoring'] }));
+      const rendered = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
+      expect(rendered.status, rendered.stderr).toBe(0);
+      const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJSON() as { kind: string; metadata: { namespace?: string }; spec: Record<string, unknown> });
+      const monitor = objects.find((o) => o.kind === 'PodMonitor');
+      expect(monitor?.metadata.namespace).toBe('convene-dev');
+      expect(objects.some((o) => o.kind === 'PrometheusRule')).toBe(true);
+      const selector = (monitor!.spec.selector as { matchLabels: Record<string, string> }).matchLabels;
+      const workloads = objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && !JSON.stringify(o).includes('"redis'));
+      expect(workloads.length).toBeGreaterThan(3);
+      for (const workload of workloads) {
+        const template = workload.spec.template as { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ ports?: Array<{ name: string }> }> } };
+        for (const [k, v] of Object.entries(selector)) expect(template.metadata.labels[k], JSON.stringify(template.metadata.labels)).toBe(v);
+        expect(template.spec.containers.some((c) => c.ports?.some((p) => p.name === 'http'))).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
