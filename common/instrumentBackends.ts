@@ -38,13 +38,14 @@ export function instrumentBackends(backends: Backends, registry: Registry): Back
 
   const wrap = <T extends object>(target: T, backend: Kind): T =>
     new Proxy(target, {
-      get(object, property, receiver) {
-        const value = Reflect.get(object, property, receiver);
-        if (typeof value !== 'function' || typeof property !== 'string' || property === 'close') return value;
+      get(object, property) {
+        // Read and called on the real object: the implementations keep private fields.
+        const value = Reflect.get(object, property);
+        if (typeof value !== 'function') return value;
+        if (typeof property !== 'string' || property === 'close') return value.bind(object);
         return (...args: unknown[]) => {
           const labels = { backend, command: property };
           const stop = seconds.startTimer(labels);
-          // Called on the real object: the implementations keep private fields.
           const result: unknown = value.apply(object, args);
           if (!(result instanceof Promise)) return result;
           return result.then(
