@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { joinOutcomes } from '../common/joinOutcomes.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import type { Files } from '../files/contract.ts';
 import type { GatewayDialer } from '../gateway-sip/contract.ts';
@@ -35,6 +36,8 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   const services = deps.meeting;
   const auth = new ApiAuth(config.apiKey, services.access);
   const adminAuth = new AdminAuth(config.adminApiKey);
+  const joins = joinOutcomes(ctx.metrics);
+  joins.inc({ stage: 'token', code: 'ok' }, 0);
 
   await registerSecurityHeaders(app);
   await app.register(swagger, {
@@ -64,7 +67,12 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, parts: 20 } });
 
   await app.register((scope, _options, done) => {
-    meetingRoutes(scope, services, auth, { publicUrl: config.publicUrl, joinRateLimit: () => config.JOIN_RATE_LIMIT, gateways: deps.dialer });
+    meetingRoutes(scope, services, auth, {
+      publicUrl: config.publicUrl,
+      joinRateLimit: () => config.JOIN_RATE_LIMIT,
+      gateways: deps.dialer,
+      onJoin: (code) => joins.inc({ stage: 'token', code }),
+    });
     participantRoutes(scope, services, auth);
     fileRoutes(scope, deps.files, services.meetings, auth, {
       idleMs: config.FILES_UPLOAD_IDLE_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { counter, gauge, histogram, WAIT_BUCKETS } from '../common/metrics.ts';
+import { joinOutcomes } from '../common/joinOutcomes.ts';
+import { gauge, histogram, WAIT_BUCKETS } from '../common/metrics.ts';
 import type { ClientSocket } from './SocketSession.ts';
 
 /** Messages after which the server knows media flows for the participant. */
@@ -35,12 +36,8 @@ export class PushMetrics {
         for (const [kind, n] of read.participantsByKind()) this.set({ kind }, n);
       },
     });
-    this.#joins = counter(registry, {
-      name: 'convene_joins_total',
-      help: 'Attempts to take a seat (socket join, phone leg), by outcome code: ok, or the error code answered (meeting_full, meeting_locked, unavailable...)',
-      labelNames: ['code'] as const,
-    });
-    this.#joins.inc({ code: 'ok' }, 0);
+    this.#joins = joinOutcomes(registry);
+    this.#joins.inc({ stage: 'seat', code: 'ok' }, 0);
     this.#seated = histogram(registry, {
       name: 'convene_join_seated_seconds',
       help: 'From the HTTP join (join token issued) to the seat taken on a socket',
@@ -56,7 +53,7 @@ export class PushMetrics {
   /** The outcome of a message on `socket`: `code` is 'ok' or the error code answered. */
   outcome(socket: ClientSocket, event: string, code: string): void {
     if (event === 'join') {
-      this.#joins.inc({ code });
+      this.#joins.inc({ stage: 'seat', code });
       const issued = socket.data.claims.ims;
       if (code === 'ok' && issued !== undefined) this.#seated.observe(Math.max(0, Date.now() - issued) / 1000);
       return;

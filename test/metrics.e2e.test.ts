@@ -126,7 +126,8 @@ describe('metrics of a multi-process deployment', () => {
     expect(value('meeting-1', 'convene_participants', { kind: 'bot' })).toBe(2);
     expect(value('meeting-1', 'convene_participants', { kind: 'phone' })).toBe(1);
     expect(value('push-1', 'convene_push_sockets')).toBe(2);
-    expect(value('push-1', 'convene_joins_total', { code: 'ok' })).toBe(2);
+    expect(value('push-1', 'convene_joins_total', { stage: 'seat', code: 'ok' })).toBe(2);
+    expect(value('api-1', 'convene_joins_total', { stage: 'token', code: 'ok' })).toBe(2);
     expect(value('gateway-1', 'convene_sip_active_legs')).toBe(1);
     expect(value('gateway-1', 'convene_sip_calls_total', { direction: 'in', outcome: '200' })).toBe(1);
     expect(value('media-1', 'convene_media_participants')).toBeGreaterThanOrEqual(2);
