@@ -5,6 +5,8 @@ import { type Config, ConfigError, loadConfig } from './common/config.ts';
 import { detach } from './common/detach.ts';
 import { registerHealthRoutes } from './common/health.ts';
 import { createHttpServer } from './common/http.ts';
+import { installHttpMetrics } from './common/httpMetrics.ts';
+import { instrumentBackends } from './common/instrumentBackends.ts';
 import { LiveConfig } from './common/LiveConfig.ts';
 import { createLogger } from './common/logger.ts';
 import { installProcessGuard } from './common/processGuard.ts';
@@ -47,17 +49,22 @@ async function main(): Promise<void> {
   const metrics = new Registry();
   installProcessGuard(logger, metrics);
 
-  const backends = await createBackends(config).catch((error: unknown) => {
-    if (error instanceof RedisUnavailableError) fail(error.message);
-    throw error;
-  });
+  const backends = instrumentBackends(
+    await createBackends(config).catch((error: unknown) => {
+      if (error instanceof RedisUnavailableError) fail(error.message);
+      throw error;
+    }),
+    metrics,
+  );
   if (!config.embedded && config.JWT_SECRET === undefined) {
     config.jwtSecret = await resolveSharedSecret(backends.store, 'jwt', config.jwtSecret);
   }
   if (config.API_KEY === undefined) logger.warn('API_KEY is not set; using the development key "dev-api-key"');
+  if (config.ADMIN_API_KEY === undefined) logger.warn('ADMIN_API_KEY is not set; using the development admin key "dev-admin-key"');
 
   collectDefaultMetrics({ register: metrics });
   const http = createHttpServer(logger, { trustProxy: config.TRUST_PROXY });
+  await installHttpMetrics(http, metrics);
   const live = new LiveConfig(config, backends.store, backends.bus, logger, { metrics });
   await live.start();
   backends.onReconnect(() => {

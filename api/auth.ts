@@ -1,15 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors.ts';
 import type { AccessCheck, TokenClaims } from '../meeting/contract.ts';
+import { safeEqual } from './safeEqual.ts';
 
 export type Caller = { kind: 'server' } | { kind: 'participant'; claims: TokenClaims };
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /**
  * Two kinds of caller: servers with the API key (`X-Api-Key`), and participants with a join or

@@ -7,10 +7,12 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { joinOutcomes } from '../common/joinOutcomes.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import type { Files } from '../files/contract.ts';
 import type { GatewayDialer } from '../gateway-sip/contract.ts';
 import type { MeetingApi } from '../meeting/contract.ts';
+import { AdminAuth } from './AdminAuth.ts';
 import { ApiAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -34,6 +36,9 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   const { http: app, config } = ctx;
   const services = deps.meeting;
   const auth = new ApiAuth(config.apiKey, services.access);
+  const adminAuth = new AdminAuth(config.adminApiKey);
+  const joins = joinOutcomes(ctx.metrics);
+  joins.inc({ stage: 'token', code: 'ok' }, 0);
 
   await registerSecurityHeaders(app);
   await app.register(swagger, {
@@ -42,6 +47,7 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
@@ -56,9 +62,10 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
     transformStaticCSP: docsStyles,
   });
   await app.register(rateLimit, { global: false });
-  // One file per request; the storage layer enforces the exact limit while streaming.
+  // One file per request; the storage layer enforces the exact limit while streaming, and each
+  // upload passes the file size in force then (UploadRequest.open): FILES_MAX_BYTES is live.
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
-  await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, fileSize: config.FILES_MAX_BYTES + 1, parts: 20 } });
+  await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, parts: 20 } });
 
   const turn = new TurnCredentials({ secret: config.TURN_SECRET, urls: config.TURN_URLS, ttlSeconds: config.TURN_TTL_SECONDS });
   // TURN_URLS is a shared setting (every role gets it); the secret only the api needs.
@@ -72,6 +79,7 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
       gateways: deps.dialer,
       openMeetings: config.OPEN_MEETINGS ? { perHour: config.OPEN_MEETINGS_PER_HOUR } : undefined,
       turn,
+      onJoin: (code) => joins.inc({ stage: 'token', code }),
     });
     participantRoutes(scope, services, auth);
     fileRoutes(scope, deps.files, services.meetings, auth, {
@@ -80,8 +88,11 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
       get drainBytes() {
         return config.FILES_MAX_BYTES + 64 * 1024;
       },
+      get maxBytes() {
+        return config.FILES_MAX_BYTES;
+      },
     });
-    adminRoutes(scope, ctx.live, auth);
+    adminRoutes(scope, ctx.live, adminAuth);
     done();
   });
 

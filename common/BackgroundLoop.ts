@@ -49,6 +49,8 @@ export class BackgroundLoop {
     this.options = options;
     this.work = work;
     this.counter = options.metrics ? errorCounter(options.metrics) : undefined;
+    // Present at zero from the start, so that an alert on its increase sees the first failure.
+    this.counter?.inc({ loop: options.name }, 0);
   }
 
   /** Consecutive failed runs so far (0 once a run succeeds). */

@@ -5,6 +5,7 @@ import { detach } from './detach.ts';
 import type { EventBus } from './bus/EventBus.ts';
 import { type Config, configSchema } from './config.ts';
 import type { Logger } from './logger.ts';
+import { gauge } from './metrics.ts';
 import type { StateStore } from './state/StateStore.ts';
 
 /**
@@ -12,15 +13,36 @@ import type { StateStore } from './state/StateStore.ts';
  * stored (so processes started later get it too) and pushed on the bus to every process, which
  * applies it to its Config in place; code that reads the Config at the time of use sees it.
  */
+/**
+ * Each live setting has bounds: a typo (an extra digit or three) sent to every process at once
+ * must be refused, not applied. The bounds are documented in docs/operations.md.
+ */
+export const LIVE_BOUNDS = {
+  /** Characters; a socket.io message is at most 256 KiB anyway. */
+  CHAT_MAX_LENGTH: { min: 1, max: 10_000 },
+  /** Milliseconds a dropped participant's seat is kept: 1 s to 10 min. */
+  RECONNECT_GRACE_MS: { min: 1_000, max: 600_000 },
+  /** Join tokens per client address a minute. */
+  JOIN_RATE_LIMIT: { min: 1, max: 10_000 },
+  /** Milliseconds of silence before a phone call is hung up: 1 s to 10 min. */
+  SIP_RTP_TIMEOUT_MS: { min: 1_000, max: 600_000 },
+  /** Bytes of one upload: 1 KiB to 1 GiB. */
+  FILES_MAX_BYTES: { min: 1024, max: 1024 ** 3 },
+  /** Bytes of a meeting's files: 1 KiB to 10 GiB. */
+  FILES_QUOTA_BYTES: { min: 1024, max: 10 * 1024 ** 3 },
+} as const;
+
+const bounded = (name: keyof typeof LIVE_BOUNDS) => z.number().int().min(LIVE_BOUNDS[name].min).max(LIVE_BOUNDS[name].max).optional();
+
 export const liveSettingsSchema = z
   .object({
     LOG_LEVEL: configSchema.shape.LOG_LEVEL.unwrap().optional(),
-    CHAT_MAX_LENGTH: z.number().int().positive().optional(),
-    RECONNECT_GRACE_MS: z.number().int().positive().optional(),
-    JOIN_RATE_LIMIT: z.number().int().positive().optional(),
-    SIP_RTP_TIMEOUT_MS: z.number().int().positive().optional(),
-    FILES_MAX_BYTES: z.number().int().positive().optional(),
-    FILES_QUOTA_BYTES: z.number().int().positive().optional(),
+    CHAT_MAX_LENGTH: bounded('CHAT_MAX_LENGTH'),
+    RECONNECT_GRACE_MS: bounded('RECONNECT_GRACE_MS'),
+    JOIN_RATE_LIMIT: bounded('JOIN_RATE_LIMIT'),
+    SIP_RTP_TIMEOUT_MS: bounded('SIP_RTP_TIMEOUT_MS'),
+    FILES_MAX_BYTES: bounded('FILES_MAX_BYTES'),
+    FILES_QUOTA_BYTES: bounded('FILES_QUOTA_BYTES'),
   })
   .strict();
 
@@ -54,6 +76,21 @@ export class LiveConfig {
     // The push on the bus is only a nudge: a process that missed it (cut off from Redis when
     // it went out) still finds the new version here, and at once on reconnect (resync).
     this.#loop = new BackgroundLoop({ name: 'config-centre', intervalMs: options.resyncMs ?? 5000, logger, metrics: options.metrics }, () => this.#sync('stored'));
+    if (options.metrics) {
+      const live = this;
+      gauge(options.metrics, {
+        name: 'convene_config_version',
+        help: 'Version of the live configuration this process has applied (0: none changed yet); processes that differ for long missed a change',
+        collect() {
+          this.set(Math.max(0, live.version));
+        },
+      });
+    }
+  }
+
+  /** The version of the stored settings this process applied last; -1 before the first read. */
+  get version(): number {
+    return this.#applied;
   }
 
   /** Applies what is stored, then follows changes. */
@@ -81,6 +118,8 @@ export class LiveConfig {
     for (const [key, value] of Object.entries(parsed)) await this.store.hashSet(KEY, key, JSON.stringify(value));
     const version = await this.store.incr(VERSION_KEY);
     await this.bus.publish(CHANNEL, { version });
+    // In force in this process before the answer, whenever the bus delivers the nudge.
+    await this.#loop.runNow();
     return this.current();
   }
 

@@ -82,6 +82,8 @@ export const configSchema = z.object({
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** The operator's key for /v1/admin/*; apps' API_KEY does not open it. */
+  ADMIN_API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   JOIN_TOKEN_TTL_S: positiveInt(3600),
   MEDIA_WORKERS: positiveInt(os.availableParallelism()),
@@ -96,6 +98,8 @@ export const configSchema = z.object({
   MEDIA_DRAIN_TIMEOUT_MS: positiveInt(10 * 60_000),
   /** SIGTERM on a gateway: refuse new calls and wait this long at most for those in progress to end. */
   SIP_DRAIN_TIMEOUT_MS: positiveInt(10 * 60_000),
+  /** How often a media node samples its consumers' stats and workers' CPU for /metrics. */
+  MEDIA_STATS_INTERVAL_MS: positiveInt(10_000),
   /** Per participant, enforced on the media node: a client cannot fill a node on its own. */
   MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT: positiveInt(4),
   MEDIA_MAX_PRODUCERS_PER_PARTICIPANT: positiveInt(6),
@@ -206,6 +210,7 @@ export interface Config extends RawConfig {
   publicUrl: string;
   internalUrl: string;
   apiKey: string;
+  adminApiKey: string;
   jwtSecret: string;
   /** Where Redis is (REDIS_URL or REDIS_SENTINELS); absent in the embedded mode. */
   redis?: RedisTarget;
@@ -257,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     internalUrl: (raw.INTERNAL_URL ?? `http://${raw.HOST === '0.0.0.0' ? '127.0.0.1' : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     apiKey: raw.API_KEY ?? 'dev-api-key',
+    adminApiKey: raw.ADMIN_API_KEY ?? 'dev-admin-key',
     // Without JWT_SECRET, a Redis deployment agrees on one generated secret kept in Redis
     // (see resolveSharedSecret); this value is only the embedded mode's.
     jwtSecret: raw.JWT_SECRET ?? randomBytes(32).toString('hex'),

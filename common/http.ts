@@ -15,7 +15,8 @@ function trustHops(trust: false | number | string[]): boolean | string[] | ((add
 export function createHttpServer(logger: Logger, options: { bodyLimit?: number; trustProxy?: false | number | string[] } = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    // Requests are counted in /metrics; a log line per request would drown the useful ones.
+    // Requests are counted in /metrics (convene_http_request_duration_seconds, see
+    // common/httpMetrics.ts, installed by main.ts); a log line per request would drown the useful ones.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: trustHops(options.trustProxy ?? false),

@@ -15,6 +15,8 @@ export function installProcessGuard(logger: Logger, registry: Registry): () => v
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  // Present at zero from the start, so that an alert on its increase sees the first error.
+  for (const kind of ['rejection', 'exception']) counter.inc({ kind }, 0);
   const onRejection = (reason: unknown) => {
     counter.inc({ kind: 'rejection' });
     logger.error({ err: reason }, 'unhandled promise rejection; kept running');

@@ -66,6 +66,11 @@ export class BullMqQueue implements ConversionQueue {
     );
   }
 
+  async depth(): Promise<{ waiting: number; active: number }> {
+    const counts = await withTimeout(this.#queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'), 1000, 'counting conversion jobs');
+    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0), active: counts.active ?? 0 };
+  }
+
   work(process: JobProcessor): void {
     const lockMs = this.options.lockMs ?? 10_000;
     this.#worker = new Worker<ConversionJob>(

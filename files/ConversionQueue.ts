@@ -28,6 +28,8 @@ export interface ConversionQueue {
   work(process: JobProcessor): void;
   /** Whether jobs can be enqueued and taken now (readiness). */
   ready(): Promise<boolean>;
+  /** Jobs waiting (including those waiting for a retry) and running now, queue-wide. */
+  depth(): Promise<{ waiting: number; active: number }>;
   close(): Promise<void>;
 }
 

@@ -37,6 +37,12 @@ export class InProcessQueue implements ConversionQueue {
     return !this.#closed;
   }
 
+  async depth(): Promise<{ waiting: number; active: number }> {
+    let waiting = 0;
+    for (const line of this.#lines.values()) waiting += line.length;
+    return { waiting, active: this.#running };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

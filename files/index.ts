@@ -1,6 +1,7 @@
 import { LeasedSweeper } from '../common/LeasedSweeper.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import type { SeatedReader } from '../meeting/contract.ts';
+import { ConversionMetrics } from './ConversionMetrics.ts';
 import type { FileService } from './FileService.ts';
 import type { FileServices } from './services.ts';
 
@@ -11,7 +12,8 @@ import type { FileServices } from './services.ts';
 export async function startFilesRole(ctx: RoleContext, services: FileServices, meetings: Pick<SeatedReader, 'getMeeting'>): Promise<RunningRole> {
   const logger = ctx.logger.child({ tier: 'files' });
   const { files, queue } = services;
-  queue.work((job, attempt, signal) => files.convert(job, attempt, signal));
+  const metrics = new ConversionMetrics(queue, ctx.metrics, logger);
+  queue.work(metrics.measured((job, attempt, signal) => files.convert(job, attempt, signal), ctx.config.FILES_CONVERT_ATTEMPTS));
 
   const cleaner = new LeasedSweeper(
     { name: 'files-cleaner', intervalMs: 60_000, leaseMs: 5 * 60_000, store: ctx.backends.store, logger, metrics: ctx.metrics },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as sip from 'sip';
 import type { SipMessage } from 'sip';
 import type { Logger } from '../common/logger.ts';
+import type { InviteObserver } from './GatewayMetrics.ts';
 import { problemWith } from './sipValidate.ts';
 import { badRequestFor, type Flow, type SipTransport } from './SipTransport.ts';
 
@@ -62,7 +63,10 @@ export class SipServer {
   /** Timer B (and F, and how long answered transactions are remembered): 64*T1. */
   readonly #timerB: number;
   readonly #maxTransactions: number;
-  constructor(transport: SipTransport, handler: SipHandler, logger: Logger, timers: SipTimers = {}) {
+  readonly #observer?: InviteObserver;
+  /** `observer` hears the final answer to every INVITE, sent or received (metrics). */
+  constructor(transport: SipTransport, handler: SipHandler, logger: Logger, timers: SipTimers = {}, observer?: InviteObserver) {
+    this.#observer = observer;
     this.#t1 = timers.t1 ?? 500;
     this.#maxTransactions = timers.maxTransactions ?? 20_000;
     this.#t2 = 8 * this.#t1;
@@ -161,6 +165,7 @@ export class SipServer {
         if (status > 100 && !response.headers.to.params?.tag) {
           response.headers.to = { ...response.headers.to, params: { ...response.headers.to.params, tag: this.tag } };
         }
+        if (status >= 200 && !tx.done && request.method === 'INVITE') this.#observer?.inviteAnswered('in', status);
         tx.last = response;
         if (status >= 200) {
           tx.done = true;
@@ -205,6 +210,7 @@ export class SipServer {
       return;
     }
     if (method === 'INVITE' && status >= 300) this.#ackFailure(key, entry, response);
+    if (method === 'INVITE') this.#observer?.inviteAnswered('out', status);
     this.#finishClient(key);
     entry.resolve(response);
   }
@@ -227,6 +233,7 @@ export class SipServer {
     clearTimeout(entry.timeout);
     entry.timeout = setTimeout(() => {
       this.#finishClient(key);
+      if (entry.request.method === 'INVITE') this.#observer?.inviteAnswered('out', 408);
       entry.resolve({ status: 408, reason: 'Request Timeout', headers: {} });
     }, this.#timerB);
   }

@@ -1,4 +1,3 @@
-import { Gauge } from 'prom-client';
 import { detach } from '../common/detach.ts';
 import { podDeletionCostFor } from '../common/PodDeletionCost.ts';
 import { internalKeyFrom } from '../common/internalKey.ts';
@@ -6,6 +5,8 @@ import { NodeHeartbeat, NodeRegistry } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { GATEWAY_NODE_KIND } from './contract.ts';
 import { Gateway } from './Gateway.ts';
+import { GatewayMetrics } from './GatewayMetrics.ts';
+import { gatewayOptions } from './gatewayOptions.ts';
 import type { GatewayServices } from './MeetingLeg.ts';
 import { registerGatewayRoutes } from './internalRoutes.ts';
 import { SipServer } from './SipServer.ts';
@@ -24,29 +25,13 @@ export async function startGatewayRole(ctx: RoleContext, services: GatewayServic
     services,
     ctx.backends.bus,
     new TrunkAuth(config.SIP_ALLOWED_IPS, config.SIP_DIGEST_USERS, config.SIP_REALM),
-    {
-      nodeId: config.nodeId,
-      listenIp: config.SIP_LISTEN_IP,
-      announcedAddress: config.SIP_ANNOUNCED_ADDRESS,
-      sipPort: config.SIP_PORT,
-      get rtpTimeoutMs() {
-        return config.SIP_RTP_TIMEOUT_MS;
-      },
-      maxCalls: config.SIP_MAX_CALLS,
-      inviteRate: config.SIP_INVITE_RATE,
-      ivrTries: config.SIP_IVR_TRIES,
-      maxCallsPerTrunk: config.SIP_MAX_CALLS_PER_TRUNK,
-      maxCallsPerMeeting: config.SIP_MAX_CALLS_PER_MEETING,
-      pinGuesses: config.SIP_PIN_GUESSES,
-      dialAllowlist: config.SIP_DIAL_ALLOWLIST,
-      dialRate: config.SIP_DIAL_RATE,
-      dialTimeoutMs: config.SIP_DIAL_TIMEOUT_MS,
-    },
+    gatewayOptions(config),
     logger,
   );
   const transport = new SipTransport();
   await transport.listen(config.SIP_PORT, config.SIP_LISTEN_IP);
-  gateway.attach(new SipServer(transport, gateway, logger));
+  const metrics = new GatewayMetrics(ctx.metrics, () => gateway.calls.size);
+  gateway.attach(new SipServer(transport, gateway, logger, {}, metrics));
   registerGatewayRoutes(ctx.http, internalKeyFrom(config.jwtSecret), gateway);
 
   // Gateways register like media nodes: a SIP proxy (deploy/kamailio) spreads calls over them,
@@ -60,15 +45,6 @@ export async function startGatewayRole(ctx: RoleContext, services: GatewayServic
   ctx.backends.onReconnect(() => detach(logger, 'heartbeat after reconnect', heartbeat.beat()));
   logger.info({ port: config.SIP_PORT, ip: config.SIP_LISTEN_IP }, 'SIP gateway listening on UDP and TCP');
 
-  // What the gateway autoscaler reads (deploy/k8s/components/autoscaling).
-  new Gauge({
-    name: 'convene_sip_active_legs',
-    help: 'SIP calls (phone legs) in progress on this gateway',
-    registers: [ctx.metrics],
-    collect() {
-      this.set(gateway.calls.size);
-    },
-  });
   // Kubernetes: a scale-in removes the gateway with the fewest calls first.
   const deletionCost = await podDeletionCostFor(config, () => gateway.calls.size, logger, ctx.metrics);
   deletionCost?.start();

@@ -7,7 +7,7 @@ import type { OutputCodec } from './mixer/protocol.ts';
 import { NodePiping } from './NodePiping.ts';
 import type { Empty, MediaNodeLinks, MediaNodeOptions, PeerNotice, Who } from './nodeTypes.ts';
 import { ParticipantTransports } from './ParticipantTransports.ts';
-import { PhoneLegs } from './PhoneLegs.ts';
+import { type MixerStats, PhoneLegs } from './PhoneLegs.ts';
 import { Publishing } from './Publishing.ts';
 import { RoomRegistry } from './RoomRegistry.ts';
 import type { WorkerPool } from './WorkerPool.ts';
@@ -177,6 +177,11 @@ export class MediaNode {
   async closeMeeting({ meetingId }: { meetingId: string }): Promise<Empty> {
     this.#rooms.close(meetingId);
     return {};
+  }
+
+  /** The audio mixer's counters, for metrics; null while no phone leg has started it. */
+  mixerStats(): Promise<MixerStats | null> {
+    return this.#phoneLegs.mixerStats();
   }
 
   /** A telephone leg: see `PhoneLegs.create`. */

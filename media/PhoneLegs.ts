@@ -2,10 +2,12 @@ import type { MediaResult } from './contract.ts';
 import type { Logger } from '../common/logger.ts';
 import { AudioMixer } from './mixer/AudioMixer.ts';
 import { MeetingMix } from './mixer/MeetingMix.ts';
-import type { OutputCodec } from './mixer/protocol.ts';
+import type { MixerEvent, OutputCodec } from './mixer/protocol.ts';
 import type { MediaNodeOptions, Who } from './nodeTypes.ts';
 import type { ParticipantTransports } from './ParticipantTransports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
+
+export type MixerStats = Extract<MixerEvent, { type: 'stats' }>;
 
 /** Telephone legs: plain RTP in from the SIP gateway, a mix-minus out from this node's audio mixer. */
 export class PhoneLegs {
@@ -51,6 +53,11 @@ export class PhoneLegs {
     const payloadType = codec === 'PCMU' ? 0 : codec === 'PCMA' ? 8 : 111;
     await mix.addOutput({ participantId: media.participantId, codec, payloadType, ssrc: (Math.random() * 0xffffffff) >>> 0, dest: sendTo });
     return { transportId, ip, port, payloadType, mixFrom: { port: await this.#audioMixer().port() } };
+  }
+
+  /** The mixer thread's counters (ticks, late ticks...); null before the first phone leg. */
+  async mixerStats(): Promise<MixerStats | null> {
+    return (await this.#mixer?.stats()) ?? null;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,4 @@
 import type { Logger } from '../common/logger.ts';
-import { Gauge } from 'prom-client';
 import { NodeHeartbeat, NodeRegistry, STALE_MS } from '../common/NodeRegistry.ts';
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { meetingChannel, type SeatedReader } from '../meeting/contract.ts';
@@ -7,6 +6,7 @@ import { type LocalMediaNode, MEDIA_NODE_KIND, type MediaClient, type MediaLoad 
 import { internalKeyFrom } from '../common/internalKey.ts';
 import { registerMediaRoutes } from './internalRoutes.ts';
 import { MediaNode, type PeerNotice } from './MediaNode.ts';
+import { MediaMetrics } from './MediaMetrics.ts';
 import { MediaReconciler } from './MediaReconciler.ts';
 import { mediaReadiness } from './readiness.ts';
 import { WorkerPool } from './WorkerPool.ts';
@@ -121,49 +121,12 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
   });
   peerCheck.start();
 
-  const registers = [ctx.metrics];
-  new Gauge({
-    name: 'convene_mediasoup_workers',
-    help: 'Live mediasoup workers in this process',
-    registers,
-    collect() {
-      this.set(pool.size);
-    },
+  const metrics = new MediaMetrics(pool, node, ctx.metrics, logger, {
+    sampleMs: config.MEDIA_STATS_INTERVAL_MS,
+    maxConsumers: config.MEDIA_WORKERS * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
   });
-  for (const field of ['routers', 'transports', 'producers', 'consumers'] as const) {
-    new Gauge({
-      name: `convene_mediasoup_${field}`,
-      help: `mediasoup ${field} open in this process`,
-      registers,
-      collect() {
-        this.set(pool.totalLoad()[field]);
-      },
-    });
-  }
+  metrics.start();
 
-  // What the media autoscaler reads (deploy/k8s/components/autoscaling): consumers against what
-  // the workers are configured to carry, worker CPU, and participants for the deletion cost.
-  const scaling: Array<[string, string, () => number]> = [
-    ['convene_media_workers', 'Live mediasoup workers on this media node', () => pool.size],
-    ['convene_media_consumers', 'mediasoup consumers on this media node (divide by convene_media_workers for per worker)', () => pool.totalLoad().consumers],
-    [
-      'convene_media_consumer_capacity',
-      'Consumers this node takes before it refuses newcomers (workers x MEDIA_MAX_CONSUMERS_PER_WORKER)',
-      () => pool.size * config.MEDIA_MAX_CONSUMERS_PER_WORKER,
-    ],
-    ['convene_media_worker_cpu_ratio', 'Share of one core used by each mediasoup worker, averaged over the workers, over the last few seconds', () => cpu.workerRatio()],
-    ['convene_media_participants', 'Participants with media on this node (the pod-deletion-cost under Kubernetes)', () => node.participantCount],
-  ];
-  for (const [name, help, read] of scaling) {
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
-  }
   // Kubernetes: a scale-in removes the media pod with the fewest participants first.
   const deletionCost = await podDeletionCostFor(config, () => node.participantCount, logger, ctx.metrics);
   deletionCost?.start();
@@ -172,6 +135,7 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
     deletionCost?.stop();
     peerCheck.stop();
     reconciler.stop();
+    metrics.stop();
     cpu.stop();
     await offNotices();
     await heartbeat.stop({ remove: true }).catch(() => undefined);
@@ -200,7 +164,7 @@ export async function startMediaRole(ctx: RoleContext, media: EmbeddedMedia, dep
 }
 
 /** Share of one core used by this process and its workers since the last reading. */
-function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; workerRatio: () => number; stop: () => void } {
+function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; stop: () => void } {
   const ownMs = () => {
     const own = process.cpuUsage();
     return (own.user + own.system) / 1000;
@@ -210,9 +174,6 @@ function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; worke
   // avoided it until the next one.
   let last = { at: Date.now(), used: ownMs() };
   let workersUsed = 0;
-  // Per worker, between the last two samples: what one saturated worker (one core) is at 1.
-  let lastSample = { at: Date.now(), used: 0 };
-  let workerRatio = 0;
   const sample = async () => {
     let total = 0;
     for (const { worker } of pool.workers) {
@@ -220,9 +181,6 @@ function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; worke
       if (usage) total += usage.ru_utime + usage.ru_stime;
     }
     workersUsed = total;
-    const now = Date.now();
-    if (now > lastSample.at && pool.size > 0) workerRatio = Math.max(0, total - lastSample.used) / (now - lastSample.at) / pool.size;
-    lastSample = { at: now, used: total };
   };
   const timer = setInterval(() => detach(logger, 'sampling worker CPU', sample()), 2000);
   timer.unref();
@@ -233,5 +191,5 @@ function cpuMeter(pool: WorkerPool, logger: Logger): { read: () => number; worke
     last = { at: now, used };
     return Math.round(share * 100) / 100;
   };
-  return { read, workerRatio: () => Math.round(workerRatio * 1000) / 1000, stop: () => clearInterval(timer) };
+  return { read, stop: () => clearInterval(timer) };
 }

@@ -40,6 +40,8 @@ export const claimsSchema = z.object({
   exp: z.number().optional(),
   /** A keyed fingerprint of the address that asked for the join token, for bans; never the address itself. */
   org: z.string().optional(),
+  /** Join tokens only: when it was issued, in milliseconds since the epoch; join latency is measured from it. */
+  ims: z.number().optional(),
 });
 
 /** What a verified join or session token says about its holder. */

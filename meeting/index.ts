@@ -1,5 +1,6 @@
 import type { RoleContext, RunningRole } from '../common/role.ts';
 import { Cleaner } from './Cleaner.ts';
+import { MeetingGauges } from './MeetingGauges.ts';
 import { NodeWatcher } from './NodeWatcher.ts';
 import type { MeetingServices } from './services.ts';
 
@@ -16,6 +17,7 @@ export async function startMeetingRole(ctx: RoleContext, services: MeetingServic
   const watcher = new NodeWatcher(ctx.backends.store, services.repo, services.seats, 1000, logger, ctx.metrics);
   cleaner.start();
   watcher.start();
+  new MeetingGauges(services.repo, ctx.metrics, logger);
   return {
     name: 'meeting',
     close: async () => {

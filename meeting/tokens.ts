@@ -35,6 +35,8 @@ export class TokenService {
       grants: claims.grants,
       typ: claims.typ,
       ...(claims.org === undefined ? {} : { org: claims.org }),
+      // JWT's iat has whole seconds: too coarse for a join that takes a fraction of one.
+      ...(claims.typ === 'join' ? { ims: Date.now() } : {}),
     })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.sub)

@@ -18,12 +18,12 @@ export class Dispatcher {
 
   private readonly handlers: HandlerTable;
   private readonly logger: Logger;
-  constructor(
-    handlers: HandlerTable,
-    logger: Logger,
-  ) {
+  private readonly onOutcome?: (socket: ClientSocket, event: string, code: string) => void;
+  /** `onOutcome` hears every message's outcome: 'ok' or the error code answered (metrics). */
+  constructor(handlers: HandlerTable, logger: Logger, onOutcome?: (socket: ClientSocket, event: string, code: string) => void) {
     this.handlers = handlers;
     this.logger = logger;
+    this.onOutcome = onOutcome;
   }
 
   attach(socket: ClientSocket, context: HandlerContext): void {
@@ -51,6 +51,7 @@ export class Dispatcher {
       if (!socket.data.joined && !BEFORE_JOIN.has(name)) throw new AppError('bad_request', `join before sending ${name}`);
       const handler = this.handlers[name] as Handler<typeof name>;
       const data = await handler(context, parsed.data as never);
+      this.onOutcome?.(socket, name, 'ok');
       ack?.({ ok: true, data });
     } catch (error) {
       const appError = error instanceof AppError ? error : undefined;
@@ -58,6 +59,7 @@ export class Dispatcher {
       const body = appError
         ? { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) }
         : { code: 'internal', message: 'internal error' };
+      this.onOutcome?.(socket, event, body.code);
       if (ack) ack({ ok: false, error: body });
       else socket.emit('protocolError', { event, ...body });
     }

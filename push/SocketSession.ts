@@ -10,6 +10,8 @@ export interface SocketData {
   claims: TokenClaims;
   joined: boolean;
   leaving: boolean;
+  /** What the client said it is on joining (metrics count participants by it). */
+  kind?: 'browser' | 'bot';
 }
 
 export type ClientSocket = Socket<Record<string, (...args: unknown[]) => void>, Record<string, (...args: unknown[]) => void>, Record<string, never>, SocketData>;

@@ -1,6 +1,5 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import { Gauge } from 'prom-client';
 import { Server } from 'socket.io';
 import { podDeletionCostFor } from '../common/PodDeletionCost.ts';
 import { AppError } from '../common/errors.ts';
@@ -13,6 +12,7 @@ import { authenticate } from './authenticate.ts';
 import { Dispatcher } from './Dispatcher.ts';
 import { handlers } from './handlers/index.ts';
 import { MeetingFanout, participantRoom } from './MeetingFanout.ts';
+import { PushMetrics } from './PushMetrics.ts';
 import { PushReconciler } from './PushReconciler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
@@ -57,7 +57,16 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
     const target = event.to ? io.local.in(participantRoom(event.to)) : io.local.in(`m:${_meetingId}`);
     setTimeout(() => target.disconnectSockets(true), 100);
   });
-  const dispatcher = new Dispatcher(handlers, logger);
+  const participantsByKind = () => {
+    const counts = new Map<string, number>();
+    for (const socket of io.of('/').sockets.values()) {
+      const data = (socket as unknown as ClientSocket).data;
+      if (data.joined && data.kind) counts.set(data.kind, (counts.get(data.kind) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const metrics = new PushMetrics(ctx.metrics, { sockets: () => io.engine.clientsCount, participantsByKind });
+  const dispatcher = new Dispatcher(handlers, logger, (socket, event, code) => metrics.outcome(socket, event, code));
 
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'push'),
@@ -72,15 +81,6 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
     detach(logger, 'reconciling after reconnect', reconciler.runNow());
   });
 
-  // What the push autoscaler reads (deploy/k8s/components/autoscaling).
-  new Gauge({
-    name: 'convene_push_sockets',
-    help: 'socket.io connections open on this push node',
-    registers: [ctx.metrics],
-    collect() {
-      this.set(io.engine.clientsCount);
-    },
-  });
   // Kubernetes: a scale-in removes the push pod with the fewest sockets first (they reconnect elsewhere).
   const deletionCost = await podDeletionCostFor(ctx.config, () => io.engine.clientsCount, logger, ctx.metrics);
   deletionCost?.start();

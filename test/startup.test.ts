@@ -85,7 +85,7 @@ describe('embedded start-up', () => {
       expect(health?.mode).toBe('embedded');
       expect(health?.mediasoupWorkers).toBeGreaterThanOrEqual(1);
       const metrics = await (await fetch('http://127.0.0.1:3991/metrics')).text();
-      expect(metrics).toMatch(/^convene_mediasoup_workers 1$/m);
+      expect(metrics).toMatch(/^convene_media_workers 1$/m);
     } finally {
       child.kill('SIGTERM');
     }

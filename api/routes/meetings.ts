@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../common/errors.ts';
+import { outcomeCode } from '../../common/joinOutcomes.ts';
 import type { GatewayDialer } from '../../gateway-sip/contract.ts';
 import type { MeetingApi } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
@@ -26,7 +27,7 @@ export function meetingRoutes(
   app: FastifyInstance,
   services: MeetingApi,
   auth: ApiAuth,
-  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer; turn: TurnCredentials; openMeetings?: { perHour: number } },
+  options: { publicUrl: string; joinRateLimit: () => number; gateways: GatewayDialer; turn: TurnCredentials; openMeetings?: { perHour: number }; onJoin?: (code: string) => void },
 ): void {
   const { publicUrl } = options;
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -140,11 +141,18 @@ export function meetingRoutes(
     async (request) => {
       const { meetingId } = request.params;
       const { role, ...rest } = request.body;
-      if (role === 'host' && !rest.hostKey && !auth.hasApiKey(request)) {
-        throw new AppError('forbidden', 'joining as host needs the host key or the API key');
+      // Every outcome of the HTTP join is counted (convene_joins_total{stage="token"}).
+      try {
+        if (role === 'host' && !rest.hostKey && !auth.hasApiKey(request)) {
+          throw new AppError('forbidden', 'joining as host needs the host key or the API key');
+        }
+        const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
+        options.onJoin?.('ok');
+        return { ...issued, signalingUrl: publicUrl, iceServers: options.turn.iceServers(issued.participantId) };
+      } catch (error) {
+        options.onJoin?.(outcomeCode(error));
+        throw error;
       }
-      const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
-      return { ...issued, signalingUrl: publicUrl, iceServers: options.turn.iceServers(issued.participantId) };
     },
   );
 

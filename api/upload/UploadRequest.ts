@@ -10,6 +10,8 @@ export interface UploadLimits {
   totalMs: number;
   /** The most a refused upload's body is read to its end so that its client hears why. */
   drainBytes: number;
+  /** The largest file; read per request, so that a live change of FILES_MAX_BYTES applies to the next upload. */
+  maxBytes: number;
 }
 
 const gone = () => new AppError('upload_incomplete', 'the client went away before the end of the upload');
@@ -44,7 +46,9 @@ export class UploadRequest {
   }
 
   async open(): Promise<{ name: string; stream: Readable }> {
-    const part = await this.#request.file();
+    // The multipart parser's own cap, one byte past the limit so the storage layer sees the
+    // excess and answers 413; per request, because the plugin's options are fixed at start.
+    const part = await this.#request.file({ limits: { fileSize: this.#limits.maxBytes + 1 } });
     if (!part) throw new AppError('bad_request', 'no file in the upload');
     this.#file = part.file;
     return { name: part.filename, stream: part.file };

@@ -17,5 +17,6 @@ export const join: Handler<'join'> = async (ctx, payload) => {
   if (previousSocketId) socket.nsp.in(previousSocketId).disconnectSockets(true);
   await socket.join([meetingRoom(claims.mid), participantRoom(claims.sub)]);
   socket.data.joined = true;
+  socket.data.kind = payload.kind ?? 'browser';
   return result;
 };
