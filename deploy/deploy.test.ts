@@ -35,7 +35,7 @@ const PROD = { REGISTRY: 'registry.example.com/convene', PUBLIC_HOST: 'meet.exam
 describe('deploy commands, --dry-run', () => {
   it('dev renders and validates the one-host compose project', () => {
     const r = run(`${deploy}/dev`, ['--dry-run'], { CONVENE_HOST_IP: '198.18.0.10' });
-    expect(r.out, r.out).toMatch(/\[profiles core,media\]: valid; services redis api-1 .*media-1 media-2 gateway-sip-1 edge/);
+    expect(r.out, r.out).toMatch(/\[profiles core,media\]: valid; services redis api-1 .*media-1 media-2 gateway-sip-1 coturn edge/);
     expect(r.code).toBe(0);
     const env = readFileSync(path.join(r.work, 'dev.env'), 'utf8');
     expect(env).toMatch(/^CONVENE_JWT_SECRET=[0-9a-f]{64}$/m);
@@ -46,7 +46,7 @@ describe('deploy commands, --dry-run', () => {
     const r = run(`${deploy}/qa`, ['--dry-run'], QA);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/\[profiles core\]: valid; services redis api-1 api-2 push-1 push-2 meeting-1 files-1 edge\n/);
-    expect(r.out).toMatch(/\[profiles media\]: valid; services media-1 media-2 gateway-sip-1\n/);
+    expect(r.out).toMatch(/\[profiles media\]: valid; services media-1 media-2 gateway-sip-1 coturn\n/);
     expect(r.out).toContain('would run: docker push registry.example.com/convene-qa/convene:test');
     const media = readFileSync(path.join(r.work, 'qa-media.env'), 'utf8');
     expect(media).toMatch(/^CONVENE_REDIS_HOST=198\.18\.0\.5$/m);

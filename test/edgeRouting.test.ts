@@ -11,7 +11,7 @@ import { parse } from 'yaml';
  * Exact and element-wise Prefix, nginx's exact locations before the longest prefix.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PUBLIC = ['/', '/m/abc123', '/web/app.js', '/v1/meetings', '/v1/meetings/abc/join', '/docs', '/docs/json', '/socket.io/?EIO=4&transport=websocket'];
+const PUBLIC = ['/', '/m/abc123', '/web/app.js', '/v1/meetings', '/v1/meetings/abc/join', '/v1/site', '/docs', '/docs/json', '/socket.io/?EIO=4&transport=websocket'];
 const PRIVATE = ['/metrics', '/v1/admin/config', '/v1/admin', '/internal/media/rooms', '/healthz'];
 
 interface IngressPath {
