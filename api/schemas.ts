@@ -61,6 +61,11 @@ export const joinResponse = z.object({
   grants,
   expiresAt: z.number(),
   signalingUrl: z.string(),
+  /**
+   * The meeting router's RTP capabilities (what `getRouterRtpCapabilities` answers), so the
+   * client loads its device while its socket connects. Absent when no media node could be had.
+   */
+  rtpCapabilities: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const participantsResponse = z.object({

@@ -116,7 +116,13 @@ export function meetingRoutes(
         throw new AppError('forbidden', 'joining as host needs the host key or the API key');
       }
       const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
-      return { ...issued, signalingUrl: publicUrl };
+      // Placed only once a token was issued, so a refused caller cannot place meetings. Without
+      // a media node the token still goes out: the client asks for the capabilities over the socket.
+      const rtpCapabilities = await services.seats.routerRtpCapabilities(meetingId).catch((error: unknown) => {
+        request.log.warn({ meetingId, err: error }, 'join token issued without router capabilities');
+        return undefined;
+      });
+      return { ...issued, signalingUrl: publicUrl, ...(rtpCapabilities && { rtpCapabilities }) };
     },
   );
 

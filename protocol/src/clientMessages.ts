@@ -10,7 +10,16 @@ import { messageText } from './text.ts';
  */
 export const clientMessages = {
   getRouterRtpCapabilities: z.object({}).describe('places the meeting on a media node if needed'),
-  join: z.object({ rtpCapabilities: mediasoupObject, kind: z.enum(['browser', 'bot']).optional() }),
+  join: z
+    .object({
+      rtpCapabilities: mediasoupObject,
+      kind: z.enum(['browser', 'bot']).optional(),
+      transports: z.array(z.enum(['send', 'recv'])).max(2).optional(),
+      consume: z.boolean().optional(),
+    })
+    .describe(
+      '`transports` asks for those transports in the answer (as `createTransport` answers them), so no `createTransport` round trip follows; `consume: true` (with `recv`) also makes consumers of every producer already in the meeting on the receive transport, answered in `consumers`. Those start resumed: media flows once the client connects the receive transport, which it does when it consumes them, so no `resumeConsumer` follows. Best effort: what the server could not make is left out, and the client makes it the usual way',
+    ),
   createTransport: z
     .object({ direction: z.enum(['send', 'recv']) })
     .describe('at most `MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT` (4) open, then `limit_reached`'),

@@ -36,6 +36,10 @@ export const joinResult = z.object({
   resumed: z.boolean(),
   /** Use this token, not the join token, to reconnect: it lives as long as the seat. */
   sessionToken: z.string(),
+  /** The transports the join asked for (`transports`), made on the participant's media node. */
+  transports: z.object({ send: transportOptions.optional(), recv: transportOptions.optional() }).optional(),
+  /** With `consume: true`: consumers on the receive transport of the producers listed in `producers`, already resumed. */
+  consumers: z.array(consumerOptions).optional(),
 });
 export type JoinResult = z.infer<typeof joinResult>;
 

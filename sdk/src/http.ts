@@ -14,6 +14,8 @@ async function answer<T>(res: ResponseLike, what: string): Promise<T> {
 export interface JoinTicket {
   token: string;
   participantId: string;
+  /** The meeting router's capabilities, when the server sends them: the device loads with them while the socket connects. */
+  rtpCapabilities?: Record<string, unknown>;
 }
 
 /** Asks the API for a join token with the meeting link (`POST /v1/meetings/:id/join`). */
@@ -33,7 +35,8 @@ export async function requestJoinToken(options: {
   });
   const body = await answer<Partial<JoinTicket>>(res, 'join');
   if (!body.token || !body.participantId) throw new ConveneError('http_error', `join failed: HTTP ${res.status}`);
-  return { token: body.token, participantId: body.participantId };
+  const rtpCapabilities = body.rtpCapabilities && typeof body.rtpCapabilities === 'object' ? body.rtpCapabilities : undefined;
+  return { token: body.token, participantId: body.participantId, rtpCapabilities };
 }
 
 /** The meeting's files over HTTP: upload decks, address their page images. */

@@ -56,6 +56,11 @@ export interface JoinOptions {
   kind?: 'browser' | 'bot';
   /** Subscribe to every remote producer automatically (default true). */
   autoSubscribe?: boolean;
+  /**
+   * Whether this client means to publish (default true): its send transport then comes with the
+   * join answer rather than costing a round trip at the first publish. A listener sets false.
+   */
+  willPublish?: boolean;
   requestTimeoutMs?: number;
   /** The fetch to use for HTTP calls (default: the global one). */
   fetch?: FetchLike;
