@@ -23,6 +23,31 @@ export interface PublishOptions {
 type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error'>;
 
 /**
+ * Loaded devices by handler and router capabilities, shared by the clients of this process.
+ * Loading asks the browser for its own capabilities through two throw-away peer connections;
+ * the answer cannot change while the process runs, and a device holds no state of a client (each
+ * makes its own transports from it), so a page that joins again, or a process running many bots,
+ * pays for it once.
+ */
+const devices = new Map<string, Promise<Device>>();
+
+function loadedDevice(handlerName: ms.BuiltinHandlerName | undefined, routerRtpCapabilities: ms.RtpCapabilities): Promise<Device> {
+  const key = `${handlerName ?? ''} ${JSON.stringify(routerRtpCapabilities)}`;
+  let loading = devices.get(key);
+  if (!loading) {
+    loading = (async () => {
+      const device = handlerName ? new Device({ handlerName }) : new Device();
+      await device.load({ routerRtpCapabilities });
+      return device;
+    })();
+    devices.set(key, loading);
+    // A failed load is not kept: the next client tries again.
+    loading.catch(() => devices.delete(key));
+  }
+  return loading;
+}
+
+/**
  * This participant's media through mediasoup-client: the device, the send and receive
  * transports mirrored from the server, what it publishes and what it consumes. Signalling
  * reaches it only as a {@link Requester}.
@@ -56,8 +81,7 @@ export class MediaSession extends Emitter<MediaEvents> {
   async load(routerRtpCapabilities?: Record<string, unknown>): Promise<ms.RtpCapabilities> {
     this.#loading ??= (async () => {
       const rtpCapabilities = routerRtpCapabilities ?? (await this.#request('getRouterRtpCapabilities', {})).rtpCapabilities;
-      const device = this.#handlerName ? new Device({ handlerName: this.#handlerName }) : new Device();
-      await device.load({ routerRtpCapabilities: rtpCapabilities as ms.RtpCapabilities });
+      const device = await loadedDevice(this.#handlerName, rtpCapabilities as ms.RtpCapabilities);
       this.#device = device;
       return device;
     })().catch((error: unknown) => {
