@@ -298,7 +298,9 @@ export class ConveneClient extends Emitter<ClientEvents> {
       // During the first join, wait for its answer: it may bring this consumer, and the
       // receive transport the subscription needs.
       const joining = this.#joining;
-      const subscribe = () => media.subscribe(producer.id);
+      const subscribe = async () => {
+        if (!this.#closed) await media.subscribe(producer.id);
+      };
       this.#background(joining === undefined ? subscribe() : joining.then(subscribe, subscribe));
     });
     signalling.onEvent('producerClosed', ({ producerId }) => media.dropProducer(producerId));
