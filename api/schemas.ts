@@ -67,6 +67,11 @@ export const joinResponse = z.object({
   signalingUrl: z.string(),
   /** STUN/TURN servers for the media transports (empty without TURN_URLS). */
   iceServers: z.array(iceServer),
+  /**
+   * The meeting router's RTP capabilities (what `getRouterRtpCapabilities` answers), so the
+   * client loads its device while its socket connects. Absent when no media node could be had.
+   */
+  rtpCapabilities: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const participantsResponse = z.object({

@@ -50,7 +50,14 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const pollMs = options.pollMs ?? 25;
   const firstRtpTimeoutMs = options.firstRtpTimeoutMs ?? 30_000;
   const marks: BotMarks = { joinRequested: performance.now(), firstRtpFrom: new Map() };
-  const client = await Client.join({ baseUrl: options.baseUrl, meetingId: options.meetingId, name: options.name, handlerName: 'Chrome111', kind: 'bot' });
+  const client = await Client.join({
+    baseUrl: options.baseUrl,
+    meetingId: options.meetingId,
+    name: options.name,
+    handlerName: 'Chrome111',
+    kind: 'bot',
+    willPublish: options.publish !== false,
+  });
   marks.joined = performance.now();
 
   let stopped = false;

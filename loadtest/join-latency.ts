@@ -27,7 +27,7 @@ const RTP_TIMEOUT_MS = 20_000;
 const WATCHDOG_MS = 5 * 60_000;
 
 interface Sample {
-  /** join requested → seated (HTTP join, socket, join, receive transport) */
+  /** join requested → seated (HTTP join, socket, join with the receive transport) */
   seated: number;
   /** join requested → first RTP from the publisher */
   total: number;
@@ -172,7 +172,8 @@ All bots run in the benchmark's own Node process on \`@roamhq/wrtc\`, on the sam
 they compete with the server for CPU: "Bot CPU" is what that process used, as a share of all
 CPUs, while the case ran; on a small machine the concurrent rows measure the bots as much as
 the server, and the publishing burst varies a good deal from run to run. "Join → seated" is
-the HTTP join, socket.io connect, \`join\` and the receive transport, before any media.
+the HTTP join, socket.io connect and \`join\` (which answers the receive transport, and the
+consumers of what is already published), before any media.
 
 ${table(results)}
 

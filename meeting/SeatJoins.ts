@@ -65,13 +65,26 @@ export class SeatJoins {
     });
   }
 
-  /** Takes or retakes the seat; `previousSocketId` is a socket that held it and must be closed. */
+  /**
+   * The capabilities of the meeting's router, placing the meeting first if needed. Every router
+   * of a meeting is made from the same codec list, so these hold wherever the participant is seated.
+   */
+  async routerRtpCapabilities(meetingId: string): Promise<Record<string, unknown>> {
+    const nodeId = await this.mediaNodeFor(meetingId);
+    const { rtpCapabilities } = await this.media.call(nodeId, 'getRouterRtpCapabilities', { meetingId });
+    return rtpCapabilities;
+  }
+
+  /**
+   * Takes or retakes the seat; `previousSocketId` is a socket that held it and must be closed,
+   * `mediaNodeId` the node the participant's media is on now.
+   */
   async join(
     claims: TokenClaims,
     socketId: string,
     input: JoinInput,
     pushNodeId?: string,
-  ): Promise<{ result: JoinResult; previousSocketId?: string }> {
+  ): Promise<{ result: JoinResult; previousSocketId?: string; mediaNodeId: string }> {
     const meetingId = claims.mid;
     const participantId = claims.sub;
     const primary = await this.mediaNodeFor(meetingId);
@@ -168,7 +181,7 @@ export class SeatJoins {
       sessionToken: session.token,
       videoCodec,
     };
-    return { result, previousSocketId };
+    return { result, previousSocketId, mediaNodeId: placed.nodeId };
   }
 
   async #placeMedia(meetingId: string, participantId: string, rtpCapabilities: Record<string, unknown>, preferred: Array<string | undefined>): Promise<{ nodeId: string; activeSpeakerId: string | null }> {

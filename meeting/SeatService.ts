@@ -55,13 +55,18 @@ export class SeatService {
     return this.#joins.mediaNodeFor(meetingId);
   }
 
+  /** The meeting router's RTP capabilities, placing the meeting first if needed. */
+  routerRtpCapabilities(meetingId: string): Promise<Record<string, unknown>> {
+    return this.#joins.routerRtpCapabilities(meetingId);
+  }
+
   /** Takes or retakes the seat; `previousSocketId` is a socket that held it and must be closed. */
   join(
     claims: TokenClaims,
     socketId: string,
     input: JoinInput,
     pushNodeId?: string,
-  ): Promise<{ result: JoinResult; previousSocketId?: string }> {
+  ): Promise<{ result: JoinResult; previousSocketId?: string; mediaNodeId: string }> {
     return this.#joins.join(claims, socketId, input, pushNodeId);
   }
 

@@ -189,13 +189,18 @@ export interface Meetings {
 export interface Seats {
   /** The meeting's media node, placed on first use. */
   mediaNodeFor(meetingId: string): Promise<string>;
-  /** Takes or retakes the seat; `previousSocketId` is a connection that held it and must be closed. */
+  /** The meeting router's RTP capabilities (what a client loads its device with), placing the meeting if needed. */
+  routerRtpCapabilities(meetingId: string): Promise<Record<string, unknown>>;
+  /**
+   * Takes or retakes the seat; `previousSocketId` is a connection that held it and must be
+   * closed, `mediaNodeId` the node the participant's media is on.
+   */
   join(
     claims: TokenClaims,
     socketId: string,
     input: JoinInput,
     pushNodeId?: string,
-  ): Promise<{ result: JoinResult; previousSocketId?: string }>;
+  ): Promise<{ result: JoinResult; previousSocketId?: string; mediaNodeId: string }>;
   /** The connection holding the seat dropped: the seat waits for the grace period. */
   disconnected(meetingId: string, participantId: string, socketId: string): Promise<void>;
   leave(meetingId: string, participantId: string, reason: LeaveReason): Promise<void>;

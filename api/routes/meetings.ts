@@ -148,7 +148,13 @@ export function meetingRoutes(
         }
         const issued = await meetings.issueJoinToken(meetingId, { ...rest, asHost: role === 'host' && auth.hasApiKey(request), clientAddress: request.ip });
         options.onJoin?.('ok');
-        return { ...issued, signalingUrl: publicUrl, iceServers: options.turn.iceServers(issued.participantId) };
+        // Placed only once a token was issued, so a refused caller cannot place meetings. Without
+        // a media node the token still goes out: the client asks for the capabilities over the socket.
+        const rtpCapabilities = await services.seats.routerRtpCapabilities(meetingId).catch((error: unknown) => {
+          request.log.warn({ meetingId, err: error }, 'join token issued without router capabilities');
+          return undefined;
+        });
+        return { ...issued, signalingUrl: publicUrl, iceServers: options.turn.iceServers(issued.participantId), ...(rtpCapabilities && { rtpCapabilities }) };
       } catch (error) {
         options.onJoin?.(outcomeCode(error));
         throw error;

@@ -11,9 +11,15 @@ import { messageText } from './text.ts';
 export const clientMessages = {
   getRouterRtpCapabilities: z.object({}).describe('places the meeting on a media node if needed'),
   join: z
-    .object({ rtpCapabilities: mediasoupObject, kind: z.enum(['browser', 'bot']).optional(), receiveVideo: z.boolean().optional() })
+    .object({
+      rtpCapabilities: mediasoupObject,
+      kind: z.enum(['browser', 'bot']).optional(),
+      receiveVideo: z.boolean().optional(),
+      transports: z.array(z.enum(['send', 'recv'])).max(2).optional(),
+      consume: z.boolean().optional(),
+    })
     .describe(
-      '`rtpCapabilities` that can decode none of the meeting\'s video codecs (any offered one under `auto`, else the one set) get `codec_unsupported`, unless `receiveVideo: false`: then the participant joins audio-only, does not count in the `auto` choice, and cannot consume video',
+      '`rtpCapabilities` that can decode none of the meeting\'s video codecs (any offered one under `auto`, else the one set) get `codec_unsupported`, unless `receiveVideo: false`: then the participant joins audio-only, does not count in the `auto` choice, and cannot consume video. `transports` asks for those transports in the answer (as `createTransport` answers them), so no `createTransport` round trip follows; `consume: true` (with `recv`) also makes consumers of every producer already in the meeting on the receive transport, answered in `consumers`. Those start resumed: media flows once the client connects the receive transport, which it does when it consumes them, so no `resumeConsumer` follows. Best effort: what the server could not make is left out, and the client makes it the usual way',
     ),
   createTransport: z
     .object({ direction: z.enum(['send', 'recv']) })

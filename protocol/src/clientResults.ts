@@ -38,6 +38,10 @@ export const joinResult = z.object({
   sessionToken: z.string(),
   /** The codec to publish video with now (`videoCodecChanged` says when it changes); absent from servers before codec policy. */
   videoCodec: videoCodec.optional(),
+  /** The transports the join asked for (`transports`), made on the participant's media node. */
+  transports: z.object({ send: transportOptions.optional(), recv: transportOptions.optional() }).optional(),
+  /** With `consume: true`: consumers on the receive transport of the producers listed in `producers`, already resumed. */
+  consumers: z.array(consumerOptions).optional(),
 });
 export type JoinResult = z.infer<typeof joinResult>;
 

@@ -59,6 +59,8 @@ export class ConveneClient extends Emitter<ClientEvents> {
   #closed = false;
   #recovering?: Promise<void>;
   readonly #unwatchNetwork: () => void;
+  /** The first join while it is under way: subscriptions announced meanwhile wait for its answer. */
+  #joining?: Promise<unknown>;
 
   private constructor(options: JoinOptions, token: string, participantId: string, iceServers: IceServer[] = []) {
     super();
@@ -85,9 +87,9 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
   /** Asks the API for a join token with the meeting link, then connects and joins. */
   static async join(options: JoinOptions): Promise<ConveneClient> {
-    const { token, participantId, iceServers } = await requestJoinToken(options);
+    const { token, participantId, iceServers, rtpCapabilities } = await requestJoinToken(options);
     const client = new ConveneClient(options, token, participantId, iceServers);
-    await client.#connect();
+    await client.#connect(rtpCapabilities);
     return client;
   }
 
@@ -255,26 +257,42 @@ export class ConveneClient extends Emitter<ClientEvents> {
     this.#media.close();
   }
 
-  async #connect(): Promise<void> {
+  async #connect(routerRtpCapabilities?: Record<string, unknown>): Promise<void> {
+    // The device loads while the socket connects when the HTTP join brought the capabilities.
+    const loading = routerRtpCapabilities ? this.#media.load(routerRtpCapabilities) : undefined;
+    loading?.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
     await this.#signalling.opened();
     try {
-      await this.#joinSeat();
+      await loading;
+      this.#joining = this.#joinSeat(true);
+      await this.#joining;
     } catch (error) {
       // Nobody gets a client to close after a failed join: close the connection here.
       this.#shutdown('join_failed');
       throw error;
+    } finally {
+      this.#joining = undefined;
     }
   }
 
-  async #joinSeat(): Promise<JoinResult> {
+  /**
+   * Takes the seat. The first join asks for its transports and, when subscribing to everyone,
+   * the consumers of what is already published, in the same round trip; a server that does not
+   * make them leaves them out and they are asked for one by one. A rejoin after an outage asks
+   * for nothing: it keeps or rebuilds what it had (see {@link #recover}).
+   */
+  async #joinSeat(first = false): Promise<JoinResult> {
     const rtpCapabilities = await this.#media.load();
+    const consume = first && this.options.autoSubscribe !== false;
     const result = await this.request('join', {
       rtpCapabilities: rtpCapabilities as unknown as Record<string, unknown>,
       kind: this.options.kind,
       receiveVideo: this.options.receiveVideo,
+      ...(first && { transports: this.options.willPublish === false ? ['recv'] : ['recv', 'send'], consume }),
     });
     this.#token = result.sessionToken;
     this.#state.applyJoin(result);
+    if (first) this.#media.adoptJoin(result);
     // On a rejoin the codec may have changed while we were away: what we publish follows it.
     if (result.videoCodec) this.#background(this.#media.setVideoCodec(result.videoCodec));
     this.emit('joined', result);
@@ -318,7 +336,13 @@ export class ConveneClient extends Emitter<ClientEvents> {
 
     signalling.onEvent('producerAdded', ({ producer }) => {
       if (producer.participantId === this.participantId || !this.#wants(producer)) return;
-      this.#background(media.subscribe(producer.id));
+      // During the first join, wait for its answer: it may bring this consumer, and the
+      // receive transport the subscription needs.
+      const joining = this.#joining;
+      const subscribe = async () => {
+        if (!this.#closed) await media.subscribe(producer.id);
+      };
+      this.#background(joining === undefined ? subscribe() : joining.then(subscribe, subscribe));
     });
     signalling.onEvent('videoCodecChanged', ({ codec }) => {
       if (codec === media.videoCodec) return;

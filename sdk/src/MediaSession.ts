@@ -1,4 +1,4 @@
-import type { ClientMessage, ClientMessageName, ClientResults, IceServer, MediaSource, VideoCodec } from '@convene/protocol';
+import type { ClientMessage, ClientMessageName, ClientResults, ConsumerOptions, IceServer, JoinResult, MediaSource, TransportOptions, VideoCodec } from '@convene/protocol';
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
@@ -34,6 +34,31 @@ type MediaEvents = Pick<ClientEvents, 'track' | 'trackEnded' | 'error' | 'iceRes
 };
 
 /**
+ * Loaded devices by handler and router capabilities, shared by the clients of this process.
+ * Loading asks the browser for its own capabilities through two throw-away peer connections;
+ * the answer cannot change while the process runs, and a device holds no state of a client (each
+ * makes its own transports from it), so a page that joins again, or a process running many bots,
+ * pays for it once.
+ */
+const devices = new Map<string, Promise<Device>>();
+
+function loadedDevice(handlerName: ms.BuiltinHandlerName | undefined, routerRtpCapabilities: ms.RtpCapabilities): Promise<Device> {
+  const key = `${handlerName ?? ''} ${JSON.stringify(routerRtpCapabilities)}`;
+  let loading = devices.get(key);
+  if (!loading) {
+    loading = (async () => {
+      const device = handlerName ? new Device({ handlerName }) : new Device();
+      await device.load({ routerRtpCapabilities });
+      return device;
+    })();
+    devices.set(key, loading);
+    // A failed load is not kept: the next client tries again.
+    loading.catch(() => devices.delete(key));
+  }
+  return loading;
+}
+
+/**
  * This participant's media through mediasoup-client: the device, the send and receive
  * transports mirrored from the server, what it publishes and what it consumes. Signalling
  * reaches it only as a {@link Requester}.
@@ -51,6 +76,7 @@ export class MediaSession extends Emitter<MediaEvents> {
   #videoCodec?: VideoCodec;
   /** Codec switches run one after another, so that two quick changes never republish the same source twice at once. */
   #switching: Promise<void> = Promise.resolve();
+  #loading?: Promise<Device>;
 
   readonly #request: Requester;
   readonly #handlerName?: ms.BuiltinHandlerName;
@@ -79,16 +105,40 @@ export class MediaSession extends Emitter<MediaEvents> {
     });
   }
 
-  /** Loads the device with the router's capabilities (once) and returns this client's, limited to the video codecs it may receive. */
-  async load(): Promise<ms.RtpCapabilities> {
-    if (!this.#device) {
-      const { rtpCapabilities } = await this.#request('getRouterRtpCapabilities', {});
-      const device = this.#handlerName ? new Device({ handlerName: this.#handlerName }) : new Device();
-      await device.load({ routerRtpCapabilities: rtpCapabilities as ms.RtpCapabilities });
+  /**
+   * Loads the device with the router's capabilities (once) and returns this client's. Given the
+   * capabilities (the HTTP join answer carries them), it needs no request, so it can run while
+   * the socket connects.
+   */
+  async load(routerRtpCapabilities?: Record<string, unknown>): Promise<ms.RtpCapabilities> {
+    this.#loading ??= (async () => {
+      const rtpCapabilities = routerRtpCapabilities ?? (await this.#request('getRouterRtpCapabilities', {})).rtpCapabilities;
+      const device = await loadedDevice(this.#handlerName, rtpCapabilities as ms.RtpCapabilities);
       this.#device = device;
-    }
-    const caps = this.#device.rtpCapabilities;
+      return device;
+    })().catch((error: unknown) => {
+      this.#loading = undefined;
+      throw error;
+    });
+    const caps = (await this.#loading).rtpCapabilities;
     return this.#receivableVideo ? restrictVideoCodecs(caps, this.#receivableVideo) : caps;
+  }
+
+  /**
+   * Takes the transports and consumers a join answer brought (the `join` message's `transports`
+   * and `consume`). Every consumer is handed to mediasoup-client in this one tick, so they are
+   * negotiated together and the receive transport connects once, with all of them in place;
+   * the server made them resumed, so nothing more is asked.
+   */
+  adoptJoin({ transports, consumers }: Pick<JoinResult, 'transports' | 'consumers'>): void {
+    if (transports?.recv && !this.#liveRecv()) this.#recvTransport = this.#mirror('recv', transports.recv);
+    if (transports?.send && !(this.#sendTransport && !this.#sendTransport.closed)) this.#sendTransport = this.#sending(this.#mirror('send', transports.send));
+    const transport = this.#liveRecv();
+    if (!transport || transport.id !== transports?.recv?.id) return;
+    for (const options of consumers ?? []) {
+      if (this.#consuming.has(options.producerId)) continue;
+      this.#track(options.producerId, this.#receive(transport, options));
+    }
   }
 
   get videoCodec(): VideoCodec | undefined {
@@ -189,14 +239,21 @@ export class MediaSession extends Emitter<MediaEvents> {
 
   /** Subscribes to one remote producer; a no-op if already subscribed. */
   async subscribe(producerId: string): Promise<void> {
-    if (this.#consuming.has(producerId)) return this.#consuming.get(producerId);
-    const work = this.#consume(producerId).catch((error: unknown) => {
-      this.#consuming.delete(producerId);
-      if (error instanceof ConveneError && error.code === 'not_found') return; // closed meanwhile
-      this.emit('error', error as Error);
-    });
+    if (!this.#consuming.has(producerId)) this.#track(producerId, this.#consume(producerId));
+    return this.#consuming.get(producerId);
+  }
+
+  /** Records a subscription under way; its failure reaches the application as an 'error' event. */
+  #track(producerId: string, consuming: Promise<unknown>): void {
+    const work = consuming.then(
+      () => undefined,
+      (error: unknown) => {
+        this.#consuming.delete(producerId);
+        if (error instanceof ConveneError && error.code === 'not_found') return; // closed meanwhile
+        this.emit('error', error as Error);
+      },
+    );
     this.#consuming.set(producerId, work);
-    return work;
   }
 
   /** The remote producer is gone: end its track. */
@@ -252,8 +309,13 @@ export class MediaSession extends Emitter<MediaEvents> {
     return ids;
   }
 
+  #liveRecv(): ms.Transport | undefined {
+    return this.#recvTransport && !this.#recvTransport.closed ? this.#recvTransport : undefined;
+  }
+
   async ensureRecvTransport(): Promise<ms.Transport> {
-    if (this.#recvTransport && !this.#recvTransport.closed) return this.#recvTransport;
+    const live = this.#liveRecv();
+    if (live) return live;
     this.#recvPending ??= (async () => {
       const transport = await this.#createTransport('recv');
       this.#recvTransport = transport;
@@ -274,6 +336,13 @@ export class MediaSession extends Emitter<MediaEvents> {
       await this.#request('resumeConsumer', { consumerId: held.consumerId });
       return;
     }
+    const remote = await this.#receive(transport, options);
+    await this.#request('resumeConsumer', { consumerId: remote.consumerId });
+  }
+
+  /** Mirrors a server consumer on the receive transport and announces its track. */
+  async #receive(transport: ms.Transport, options: ConsumerOptions): Promise<RemoteTrack> {
+    const { producerId } = options;
     const consumer = await transport.consume({
       id: options.id,
       producerId: options.producerId,
@@ -295,14 +364,19 @@ export class MediaSession extends Emitter<MediaEvents> {
       consumer,
     };
     this.remoteTracks.set(producerId, remote);
-    // Announced before the resume: if the resume is cut off, a later subscribe resumes this one.
+    // Announced before any resume: if the resume is cut off, a later subscribe resumes this one.
     this.emit('track', remote);
-    await this.#request('resumeConsumer', { consumerId: consumer.id });
+    return remote;
   }
 
   async #ensureSendTransport(): Promise<ms.Transport> {
     if (this.#sendTransport && !this.#sendTransport.closed) return this.#sendTransport;
-    const transport = await this.#createTransport('send');
+    this.#sendTransport = this.#sending(await this.#createTransport('send'));
+    return this.#sendTransport;
+  }
+
+  /** A send transport asks the server to produce what mediasoup-client produces on it. */
+  #sending(transport: ms.Transport): ms.Transport {
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       this.#request('produce', {
         transportId: transport.id,
@@ -314,13 +388,15 @@ export class MediaSession extends Emitter<MediaEvents> {
         .then(({ producerId }) => callback({ id: producerId }))
         .catch(errback);
     });
-    this.#sendTransport = transport;
     return transport;
   }
 
-  /** A transport made on the server, mirrored by mediasoup-client, with connection handling. */
   async #createTransport(direction: 'send' | 'recv'): Promise<ms.Transport> {
-    const options = await this.#request('createTransport', { direction });
+    return this.#mirror(direction, await this.#request('createTransport', { direction }));
+  }
+
+  /** A transport made on the server, mirrored by mediasoup-client, with connection handling. */
+  #mirror(direction: 'send' | 'recv', options: TransportOptions): ms.Transport {
     const params = {
       id: options.id,
       iceParameters: options.iceParameters as ms.IceParameters,

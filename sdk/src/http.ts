@@ -16,6 +16,8 @@ export interface JoinTicket {
   participantId: string;
   /** STUN/TURN servers from the join answer (TURN with a time-limited credential). */
   iceServers: IceServer[];
+  /** The meeting router's capabilities, when the server sends them: the device loads with them while the socket connects. */
+  rtpCapabilities?: Record<string, unknown>;
 }
 
 /** Asks the API for a join token with the meeting link (`POST /v1/meetings/:id/join`). */
@@ -35,7 +37,8 @@ export async function requestJoinToken(options: {
   });
   const body = await answer<Partial<JoinTicket>>(res, 'join');
   if (!body.token || !body.participantId) throw new ConveneError('http_error', `join failed: HTTP ${res.status}`);
-  return { token: body.token, participantId: body.participantId, iceServers: Array.isArray(body.iceServers) ? body.iceServers : [] };
+  const rtpCapabilities = body.rtpCapabilities && typeof body.rtpCapabilities === 'object' ? body.rtpCapabilities : undefined;
+  return { token: body.token, participantId: body.participantId, iceServers: Array.isArray(body.iceServers) ? body.iceServers : [], rtpCapabilities };
 }
 
 /** The meeting's files over HTTP: upload decks, address their page images. */

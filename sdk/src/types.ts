@@ -76,6 +76,11 @@ export interface JoinOptions {
    * the router share). For devices known to decode less than they claim, and for tests.
    */
   videoCodecs?: VideoCodec[];
+  /**
+   * Whether this client means to publish (default true): its send transport then comes with the
+   * join answer rather than costing a round trip at the first publish. A listener sets false.
+   */
+  willPublish?: boolean;
   requestTimeoutMs?: number;
   /** The fetch to use for HTTP calls (default: the global one). */
   fetch?: FetchLike;
