@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from '../test/support/browser.ts';
+import { CHROMIUM_BASE_FLAGS, CHROMIUM_PATH } from '../test/support/browser.ts';
 import { createMeeting, startServer } from '../test/support/server.ts';
 import { PHONE } from '../test/support/webui.ts';
 import { machine, revision, writeSection } from './report.ts';
@@ -53,17 +53,7 @@ const server = await startServer({
 });
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
-  args: [
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
+  args: CHROMIUM_BASE_FLAGS,
 });
 const samples: { ready: number; fcp: number; transferred: number }[] = [];
 try {

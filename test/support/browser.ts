@@ -2,10 +2,10 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const FLAGS = [
+/** Chromium as every test and bench here starts it: fake camera and microphone, no network chatter of its own. */
+export const CHROMIUM_BASE_FLAGS = [
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -13,6 +13,11 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+];
+
+const FLAGS = [
+  ...CHROMIUM_BASE_FLAGS,
+  '--allow-loopback-in-peer-connection',
   // Keep WebRTC on loopback: no other interface may carry test traffic.
   '--force-webrtc-ip-handling-policy=default_public_interface_only',
   '--autoplay-policy=no-user-gesture-required',

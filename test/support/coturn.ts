@@ -11,6 +11,7 @@ import path from 'node:path';
 import { waitFor } from '../../common/testing.ts';
 import type { LabHost } from './netlab.ts';
 import { turnAllocate } from './turnClient.ts';
+import { keepLogs } from './server.ts';
 
 export const TURNSERVER_PATH = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
 
@@ -70,14 +71,7 @@ export async function startCoturn(host: LabHost, secret: string): Promise<Runnin
     ].join('\n'),
   );
   const child: ChildProcess = host.spawn(TURNSERVER_PATH, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const keep = (chunk: Buffer) => {
-    logs.push(chunk.toString());
-    if (logs.length > 300) logs.shift();
-    if (process.env.TEST_SERVER_LOGS) process.stderr.write(chunk);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const logs = keepLogs(child);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));

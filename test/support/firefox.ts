@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type Browser, connect } from 'puppeteer-core';
 import { waitFor } from '../../common/testing.ts';
 import type { LabHost, NetLab } from './netlab.ts';
+import { keepLogs } from './server.ts';
 
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
@@ -59,14 +60,7 @@ export async function launchFirefox(lab: NetLab, host: LabHost, port = 30_900): 
     // Firefox refuses a profile that HOME does not own; a root CI job has /root.
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' } },
   );
-  const logs: string[] = [];
-  const keep = (chunk: Buffer) => {
-    logs.push(chunk.toString());
-    if (logs.length > 300) logs.shift();
-    if (process.env.TEST_SERVER_LOGS) process.stderr.write(chunk);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const logs = keepLogs(child);
   const stopProcess = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -2,8 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from './browser.ts';
+import { CHROMIUM_BASE_FLAGS, CHROMIUM_PATH } from './browser.ts';
 import type { LabHost } from './netlab.ts';
+import { keepLogs } from './server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -37,14 +38,7 @@ export async function startServerIn(host: LabHost, options: { port: number; env?
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: string[] = [];
-  const keep = (chunk: Buffer) => {
-    logs.push(chunk.toString());
-    if (logs.length > 500) logs.shift();
-    if (process.env.TEST_SERVER_LOGS) process.stderr.write(chunk);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const logs = keepLogs(child);
   const url = `http://${host.address}:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -80,15 +74,7 @@ export async function launchBrowserIn(host: LabHost, origins: string[]): Promise
     executablePath: host.wrapper(CHROMIUM_PATH),
     args: [
       `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
+      ...CHROMIUM_BASE_FLAGS,
       '--autoplay-policy=no-user-gesture-required',
     ],
   });

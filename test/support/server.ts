@@ -13,6 +13,19 @@ export interface RunningServer {
 }
 
 /** Starts the real entry point as a child process and waits until /healthz answers. */
+/** The last 500 chunks a child wrote, for the error when it fails; echoed with TEST_SERVER_LOGS. */
+export function keepLogs(child: ChildProcess): string[] {
+  const logs: string[] = [];
+  const keep = (chunk: Buffer) => {
+    logs.push(chunk.toString());
+    if (logs.length > 500) logs.shift();
+    if (process.env.TEST_SERVER_LOGS) process.stderr.write(chunk);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return logs;
+}
+
 export async function startServer(options: {
   port: number;
   roles?: string;
@@ -46,14 +59,7 @@ export async function startServer(options: {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: string[] = [];
-  const keep = (chunk: Buffer) => {
-    logs.push(chunk.toString());
-    if (logs.length > 500) logs.shift();
-    if (process.env.TEST_SERVER_LOGS) process.stderr.write(chunk);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const logs = keepLogs(child);
   const url = `http://${host}:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   for (;;) {
