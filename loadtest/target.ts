@@ -31,12 +31,20 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Ports come from a base so that two runs (or a run and a test) can sit side by side. */
+/**
+ * Ports come from a base so that two runs (or a run and a test) can sit side by side: an
+ * embedded target takes base…base+250, a cluster base…base+190 (processes from base, the media
+ * node's ports from base+40).
+ */
 export interface TargetOptions {
   portBase: number;
   env?: Record<string, string>;
   /** Push processes in a cluster target. */
   pushNodes?: number;
+  /** Extra environment of the push processes only (a profiler's flags). */
+  pushEnv?: Record<string, string>;
+  /** A SIP gateway process on this UDP/TCP port, for phone legs (cluster only). */
+  sipPort?: number;
 }
 
 /** Load tests join far more often than a person does; the per-address join limit must not refuse them. */
@@ -49,8 +57,8 @@ export async function startTarget(options: TargetOptions): Promise<Target> {
     return { kind: 'external', apiUrl: external, pushUrls, processes: [], stop: async () => undefined };
   }
   const kind = process.env.CONVENE_TARGET ?? 'embedded';
-  if (kind === 'embedded') return startEmbedded(options);
-  if (kind === 'cluster') return startCluster(options);
+  if (kind === 'embedded' && !options.pushNodes) return startEmbedded(options);
+  if (kind === 'cluster' || options.pushNodes) return startCluster(options);
   throw new Error(`CONVENE_TARGET must be embedded or cluster (got ${kind})`);
 }
 
@@ -58,7 +66,7 @@ async function startEmbedded(options: TargetOptions): Promise<Target> {
   const base = options.portBase;
   const server = await startServer({
     port: base,
-    env: { ...LOAD_ENV, MEDIA_PORT_BASE: String(base + 100), MEDIA_RTC_MIN_PORT: String(base + 110), MEDIA_RTC_MAX_PORT: String(base + 400), ...options.env },
+    env: { ...LOAD_ENV, MEDIA_PORT_BASE: String(base + 100), MEDIA_RTC_MIN_PORT: String(base + 110), MEDIA_RTC_MAX_PORT: String(base + 250), SIP_PORT: String(base + 50), ...options.env },
   });
   return {
     kind: 'embedded',
@@ -76,9 +84,10 @@ async function startCluster(options: TargetOptions): Promise<Target> {
   const cluster = new Cluster({ ...LOAD_ENV, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, JWT_SECRET: 'loadtest-cluster-secret-long-enough-for-hs256', ...options.env });
   const pushNodes = options.pushNodes ?? 2;
   try {
-    await Promise.all([cluster.start(mediaNodeSpec('media-1', base, base + 100)), cluster.start({ name: 'meeting-1', roles: 'meeting,files', port: base + 1 })]);
-    const pushes = Array.from({ length: pushNodes }, (_, i) => cluster.start({ name: `push-${i + 1}`, roles: 'push', port: base + 10 + i }));
-    await Promise.all([cluster.start({ name: 'api-1', roles: 'api', port: base + 2 }), ...pushes]);
+    await Promise.all([cluster.start(mediaNodeSpec('media-1', base, base + 40)), cluster.start({ name: 'meeting-1', roles: 'meeting,files', port: base + 1 })]);
+    const pushes = Array.from({ length: pushNodes }, (_, i) => cluster.start({ name: `push-${i + 1}`, roles: 'push', port: base + 10 + i, env: options.pushEnv }));
+    const gateway = options.sipPort ? [cluster.start({ name: 'gateway-1', roles: 'gateway-sip', port: base + 3, env: { SIP_PORT: String(options.sipPort) } })] : [];
+    await Promise.all([cluster.start({ name: 'api-1', roles: 'api', port: base + 2 }), ...pushes, ...gateway]);
   } catch (error) {
     await cluster.stopAll();
     await removeKeys(redisUrl, prefix);
@@ -112,13 +121,14 @@ export async function removeKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function countKeys(url: string, prefix: string): Promise<number> {
+/** This run's keys, without the prefix. */
+export async function listKeys(url: string, prefix: string): Promise<string[]> {
   const redis = new Redis(url);
-  let count = 0;
+  const found: string[] = [];
   try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) count += (keys as string[]).length;
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) found.push(...(keys as string[]).map((k) => k.slice(prefix.length)));
   } finally {
     redis.disconnect();
   }
-  return count;
+  return found.sort();
 }

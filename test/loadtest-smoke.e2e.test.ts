@@ -27,13 +27,13 @@ describe('npm run loadtest -- smoke', () => {
   afterAll(() => rmSync(reports, { recursive: true, force: true }));
 
   it('passes against the embedded server', { timeout: 120_000 }, async () => {
-    const run = await smoke({ CONVENE_TARGET: 'embedded', LOADTEST_PORT_BASE: '35500', LOADTEST_REPORTS: path.join(reports, 'embedded') });
+    const run = await smoke({ CONVENE_TARGET: 'embedded', LOADTEST_PORT_BASE: '35300', LOADTEST_REPORTS: path.join(reports, 'embedded') });
     expect(run.output).toContain('loadtest smoke: passed');
     expect(run.code, run.output).toBe(0);
   });
 
   it('passes against two push nodes on Redis', { timeout: 120_000 }, async () => {
-    const run = await smoke({ CONVENE_TARGET: 'cluster', LOADTEST_PORT_BASE: '35600', LOADTEST_REPORTS: path.join(reports, 'cluster') });
+    const run = await smoke({ CONVENE_TARGET: 'cluster', LOADTEST_PORT_BASE: '35560', LOADTEST_REPORTS: path.join(reports, 'cluster') });
     expect(run.output).toMatch(/signalling via push 2: \d+ users/);
     expect(run.output).toContain('loadtest smoke: passed');
     expect(run.code, run.output).toBe(0);

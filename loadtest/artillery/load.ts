@@ -30,9 +30,11 @@ const users = (phases: Phase[]) => phases.reduce((sum, p) => sum + p.duration * 
 
 export async function runLoad(target: Target, spec: LoadSpec, dir: string): Promise<LoadResult> {
   const pushes = target.pushUrls;
-  // Each push node gets the same arrival rate divided among them, so the total load is the spec's.
-  const share = (phases: Phase[]) => phases.map((p) => ({ ...p, arrivalRate: p.arrivalRate / pushes.length }));
-  const perNode = Math.ceil(users(share(spec.signalling))) + 5;
+  // Each push node gets its share of the users, so the total load is the spec's. Artillery wants
+  // whole arrival rates, so a share is given as a count spread evenly over the phase instead.
+  const share = (phases: Phase[]) =>
+    phases.map(({ arrivalRate, ...p }) => ({ ...p, arrivalCount: Math.round((p.duration * arrivalRate) / pushes.length) }));
+  const perNode = Math.ceil(users(spec.signalling) / pushes.length) + 5;
   const files = pushes.map((_, i) => path.join(dir, `seats-${i + 1}.csv`));
   await fetchSeats({ apiUrl: target.apiUrl, apiKey: process.env.CONVENE_API_KEY ?? 'dev-api-key', seats: perNode * pushes.length, meetingSize: spec.meetingSize, files });
   const [api, ...signalling] = await Promise.all([
