@@ -28,7 +28,7 @@ export function lines(rows: Array<Record<string, unknown>>, axes: { x: string; y
     encoding: {
       x: { field: axes.x, type: 'quantitative', title: axes.xTitle },
       y: { field: axes.y, type: 'quantitative', title: axes.yTitle },
-      color: { field: axes.series, type: 'nominal', title: null },
+      color: { field: axes.series, type: 'nominal', title: null, legend: { orient: 'bottom', columns: 3, labelLimit: 300 } },
     },
   } as TopLevelSpec;
 }

@@ -16,7 +16,7 @@ import { enter, publishAudio, type Seat, send } from '../test/support/signalling
 import { lines, writeChart } from './chart.ts';
 import { type ProcessSample, sampleProcess } from './sample.ts';
 import { machine, revision, writeSection } from './report.ts';
-import { startTarget, type Target } from './target.ts';
+import { startCluster, type Target } from './target.ts';
 
 const SIZES = [10, 50, 200];
 const SOCKETS_PER_CASE = 200;
@@ -153,7 +153,7 @@ const cpuShare = (a: ProcessSample, b: ProcessSample) => (b.cpuSeconds - a.cpuSe
 
 async function throughput(pushes: number, profileDir?: string): Promise<Throughput[]> {
   const env: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
-  const target = await startTarget({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 100, pushNodes: pushes, pushEnv: env });
+  const target = await startCluster({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 100, pushNodes: pushes, pushEnv: env });
   const results: Throughput[] = [];
   try {
     const pids = target.processes.filter((p) => p.name.startsWith('push-')).map((p) => p.pid!);
@@ -176,7 +176,7 @@ async function throughput(pushes: number, profileDir?: string): Promise<Throughp
 }
 
 async function idleMemory(): Promise<IdleMemory[]> {
-  const target = await startTarget({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 100, pushNodes: 1 });
+  const target = await startCluster({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 100, pushNodes: 1 });
   const results: IdleMemory[] = [];
   const all: Member[][] = [];
   try {

@@ -12,7 +12,7 @@ import { type Bot, startBot } from './bot.ts';
 import { lines, stacked, writeChart } from './chart.ts';
 import { machine, revision, writeSection } from './report.ts';
 import { type ProcessSample, sampleProcess } from './sample.ts';
-import { startTarget } from './target.ts';
+import { startCluster } from './target.ts';
 
 const [PUBLISHERS, LISTENERS] = (process.env.MEDIA_SHAPE ?? '5+5').split('+').map(Number) as [number, number];
 const MAX_MEETINGS = Number(process.env.MEDIA_MAX_MEETINGS ?? 4);
@@ -82,7 +82,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cpu = (a: ProcessSample, b: ProcessSample) => (b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000);
 
 export async function profile(_dir: string): Promise<string[]> {
-  const target = await startTarget({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 200, pushNodes: 1 });
+  const target = await startCluster({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 200, pushNodes: 1 });
   const bots: Array<{ bot: Bot; stats: ReceiveStats }> = [];
   const steps: Step[] = [];
   const problems: string[] = [];

@@ -87,8 +87,7 @@ Artillery runs both scenarios of \`loadtest/artillery/\` side by side for ${STEP
 create a meeting, take a join token and list its participants and files (4 requests each);
 **signalling** users connect socket.io with a join token fetched beforehand, \`join\` without
 media, send ${CHATS} chat messages a second apart into meetings of ${MEETING_SIZE}, and \`leave\` (7 acknowledged
-messages each). The target ran on the same machine as artillery, so they share its 2 cores.
-${kind === 'cluster' ? `Each push process gets half of the signalling users from an artillery process of its own; the\nslower of the two is shown.` : ''}
+messages each). The target ran on the same machine as artillery, so they share its 2 cores.${kind === 'cluster' ? `\nEach push process gets half of the signalling users from an artillery process of its own; the\nslower of the two is shown.` : ''}
 
 ${table.join('\n')}
 

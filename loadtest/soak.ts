@@ -21,7 +21,7 @@ import { lines, stacked, writeChart } from './chart.ts';
 import { machine, revision, writeSection } from './report.ts';
 import { Churn } from './soak/Churn.ts';
 import { type Reading, sample, slope } from './soak/Sampler.ts';
-import { startTarget, type Target } from './target.ts';
+import { startCluster, type Target } from './target.ts';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const SAMPLE_S = Number(process.env.SOAK_SAMPLE_S ?? 30);
@@ -80,7 +80,7 @@ async function deck(target: Target, meetingId: string, pdf: Buffer, extras: Extr
 
 export async function profile(dir: string): Promise<string[]> {
   const sipPort = PORT_BASE + 5;
-  const target = await startTarget({ portBase: PORT_BASE, pushNodes: 2, sipPort, env: GRACE_ENV });
+  const target = await startCluster({ portBase: PORT_BASE, pushNodes: 2, sipPort, env: GRACE_ENV });
   const readings: Reading[] = [];
   const extras: Extras = { phoneLegs: 0, decks: 0, errors: [] };
   const work = mkdtempSync(path.join(os.tmpdir(), 'convene-soak-'));

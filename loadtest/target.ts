@@ -6,6 +6,8 @@
  * - otherwise `CONVENE_TARGET=embedded` (default): one process, every role, in-memory;
  *   `CONVENE_TARGET=cluster`: separate media, meeting, api and two push processes on Redis
  *   (`REDIS_URL`, default the local one, under a fresh key prefix that is removed afterwards).
+ *
+ * Profiles that read the processes they load (fan-out, media, soak) call {@link startCluster}.
  */
 import { Redis } from 'ioredis';
 import { TEST_REDIS_URL, testPrefix } from '../common/testing.ts';
@@ -57,8 +59,8 @@ export async function startTarget(options: TargetOptions): Promise<Target> {
     return { kind: 'external', apiUrl: external, pushUrls, processes: [], stop: async () => undefined };
   }
   const kind = process.env.CONVENE_TARGET ?? 'embedded';
-  if (kind === 'embedded' && !options.pushNodes) return startEmbedded(options);
-  if (kind === 'cluster' || options.pushNodes) return startCluster(options);
+  if (kind === 'embedded') return startEmbedded(options);
+  if (kind === 'cluster') return startCluster(options);
   throw new Error(`CONVENE_TARGET must be embedded or cluster (got ${kind})`);
 }
 
@@ -77,7 +79,11 @@ async function startEmbedded(options: TargetOptions): Promise<Target> {
   };
 }
 
-async function startCluster(options: TargetOptions): Promise<Target> {
+/**
+ * A deployment of separate processes on Redis, whatever the environment names: for the profiles
+ * that watch the processes they load (fan-out, media, soak).
+ */
+export async function startCluster(options: TargetOptions): Promise<Target> {
   const base = options.portBase;
   const redisUrl = process.env.REDIS_URL ?? TEST_REDIS_URL;
   const prefix = testPrefix('loadtest');
