@@ -11,8 +11,8 @@ import { createMeeting } from '../test/support/server.ts';
 import { type Bot, startBot } from './bot.ts';
 import { lines, stacked, writeChart } from './chart.ts';
 import { machine, revision, writeSection } from './report.ts';
-import { type ProcessSample, sampleProcess } from './sample.ts';
-import { startCluster } from './target.ts';
+import { childPids, type ProcessSample, sampleProcess } from './sample.ts';
+import { startTarget } from './target.ts';
 
 const [PUBLISHERS, LISTENERS] = (process.env.MEDIA_SHAPE ?? '5+5').split('+').map(Number) as [number, number];
 const MAX_MEETINGS = Number(process.env.MEDIA_MAX_MEETINGS ?? 4);
@@ -74,20 +74,28 @@ interface Step {
   worstBotLossPct: number;
   jitterMs: number;
   freezes: number;
+  /** The mediasoup worker process. */
   mediaCpu: number;
   botCpu: number;
+  /** The Node server beside the worker (signalling, state). */
+  serverCpu: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cpu = (a: ProcessSample, b: ProcessSample) => (b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000);
 
 export async function profile(_dir: string): Promise<string[]> {
-  const target = await startCluster({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 200, pushNodes: 1 });
+  // One process with one mediasoup worker: the worker is the media node whose capacity is asked.
+  process.env.CONVENE_TARGET = 'embedded';
+  delete process.env.CONVENE_URL;
+  const target = await startTarget({ portBase: Number(process.env.LOADTEST_PORT_BASE ?? 35000) + 200, env: { MEDIA_WORKERS: '1' } });
   const bots: Array<{ bot: Bot; stats: ReceiveStats }> = [];
   const steps: Step[] = [];
   const problems: string[] = [];
   try {
-    const mediaPid = target.processes.find((p) => p.name === 'media-1')!.pid!;
+    const serverPid = target.processes[0]!.pid!;
+    const [workerPid] = await childPids(serverPid);
+    if (workerPid === undefined) throw new Error('no mediasoup worker under the server process');
     for (let meetings = 1; meetings <= MAX_MEETINGS; meetings++) {
       const meeting = await createMeeting(target.apiUrl, { title: `media bots ${meetings}` });
       for (let i = 0; i < PUBLISHERS + LISTENERS; i++) {
@@ -102,12 +110,12 @@ export async function profile(_dir: string): Promise<string[]> {
       await sleep(SETTLE_MS);
       for (const b of bots) await b.stats.poll(false);
       for (const b of bots) b.stats.reset();
-      const before = [await sampleProcess(mediaPid), await sampleProcess(process.pid)];
+      const before = await Promise.all([workerPid, process.pid, serverPid].map((pid) => sampleProcess(pid)));
       for (let t = 0; t < HOLD_MS; t += 1000) {
         await sleep(1000);
         await Promise.all(bots.map((b) => b.stats.poll(true)));
       }
-      const after = [await sampleProcess(mediaPid), await sampleProcess(process.pid)];
+      const after = await Promise.all([workerPid, process.pid, serverPid].map((pid) => sampleProcess(pid)));
       const received = bots.reduce((s, b) => s + b.stats.received, 0);
       const lost = bots.reduce((s, b) => s + b.stats.lost, 0);
       const jitters = bots.flatMap((b) => b.stats.jitters);
@@ -116,14 +124,15 @@ export async function profile(_dir: string): Promise<string[]> {
         bots: bots.length,
         consumers: meetings * (PUBLISHERS * (PUBLISHERS - 1) + LISTENERS * PUBLISHERS),
         lossPct: (100 * lost) / Math.max(1, received + lost),
-        worstBotLossPct: Math.max(...bots.map((b) => (100 * b.stats.lost) / Math.max(1, b.stats.received + b.stats.lost))),
+        worstBotLossPct: Math.max(0, ...bots.map((b) => (100 * b.stats.lost) / Math.max(1, b.stats.received + b.stats.lost))),
         jitterMs: jitters.reduce((a, b) => a + b, 0) / Math.max(1, jitters.length),
         freezes: bots.reduce((s, b) => s + b.stats.freezes, 0),
         mediaCpu: cpu(before[0]!, after[0]!),
         botCpu: cpu(before[1]!, after[1]!),
+        serverCpu: cpu(before[2]!, after[2]!),
       };
       console.log(
-        `${meetings} meeting(s), ${step.bots} bots, ${step.consumers} consumers: loss ${step.lossPct.toFixed(2)}% (worst bot ${step.worstBotLossPct.toFixed(2)}%), jitter ${step.jitterMs.toFixed(1)} ms, ${step.freezes} freezes, media CPU ${step.mediaCpu.toFixed(2)}, bots CPU ${step.botCpu.toFixed(2)}`,
+        `${meetings} meeting(s), ${step.bots} bots, ${step.consumers} consumers: loss ${step.lossPct.toFixed(2)}% (worst bot ${step.worstBotLossPct.toFixed(2)}%), jitter ${step.jitterMs.toFixed(1)} ms, ${step.freezes} freezes, worker CPU ${step.mediaCpu.toFixed(2)}, server CPU ${step.serverCpu.toFixed(2)}, bots CPU ${step.botCpu.toFixed(2)}`,
       );
       steps.push(step);
       if (step.lossPct / 100 > LOSS_LIMIT || step.freezes > 0) break;
@@ -146,17 +155,18 @@ async function document(steps: Step[]): Promise<void> {
     stacked([
       lines(
         steps.flatMap((s) => [
-          { consumers: s.consumers, series: 'media process', cpu: 100 * s.mediaCpu },
+          { consumers: s.consumers, series: 'mediasoup worker', cpu: 100 * s.mediaCpu },
+          { consumers: s.consumers, series: 'Node server', cpu: 100 * s.serverCpu },
           { consumers: s.consumers, series: 'bots', cpu: 100 * s.botCpu },
         ]),
-        { x: 'consumers', y: 'cpu', series: 'series', xTitle: 'consumers on the media process', yTitle: 'CPU (% of a core)' },
+        { x: 'consumers', y: 'cpu', series: 'series', xTitle: 'consumers on the worker', yTitle: 'CPU (% of a core)' },
       ),
       lines(
         steps.flatMap((s) => [
           { consumers: s.consumers, series: 'loss, all bots', loss: s.lossPct },
           { consumers: s.consumers, series: 'loss, worst bot', loss: s.worstBotLossPct },
         ]),
-        { x: 'consumers', y: 'loss', series: 'series', xTitle: 'consumers on the media process', yTitle: 'packets lost (%)' },
+        { x: 'consumers', y: 'loss', series: 'series', xTitle: 'consumers on the worker', yTitle: 'packets lost (%)' },
       ),
     ]),
   );
@@ -166,22 +176,23 @@ async function document(steps: Step[]): Promise<void> {
 
 Command: \`npm run loadtest -- media\` (MEDIA_SHAPE=${PUBLISHERS}+${LISTENERS}, MEDIA_MAX_MEETINGS=${MAX_MEETINGS}; ${new Date().toISOString().slice(0, 10)}, revision ${revision()}; ${machine()}).
 Meetings of ${PUBLISHERS} publishers (an Opus tone each) and ${LISTENERS} listeners, all \`@roamhq/wrtc\` bots in the
-benchmark's process, are added one at a time to a deployment with one media process (one
-mediasoup worker) on Redis. After ${SETTLE_MS / 1000} s to settle, every bot's receive transport is read each
+benchmark's process, are added one at a time to an embedded server with one mediasoup worker
+(\`MEDIA_WORKERS=1\`): that worker is the media node; its CPU is read from /proc apart from the
+Node process beside it (signalling and state). After ${SETTLE_MS / 1000} s to settle, every bot's receive transport is read each
 second for ${HOLD_MS / 1000} s: loss from \`packetsLost\`, jitter, and freezes (a second in which a stream that
 was flowing received nothing). It stops at more than ${LOSS_LIMIT * 100}% loss or any freeze.
 
-| meetings | bots | consumers | loss | worst bot's loss | mean jitter | freezes | media process CPU | bots' CPU |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${steps.map((s) => `| ${s.meetings} | ${s.bots} | ${s.consumers} | ${s.lossPct.toFixed(2)}% | ${s.worstBotLossPct.toFixed(2)}% | ${s.jitterMs.toFixed(1)} ms | ${s.freezes} | ${(100 * s.mediaCpu).toFixed(0)}% | ${(100 * s.botCpu).toFixed(0)}% |`).join('\n')}
+| meetings | bots | consumers | loss | worst bot's loss | mean jitter | freezes | worker CPU | server CPU | bots' CPU |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${steps.map((s) => `| ${s.meetings} | ${s.bots} | ${s.consumers} | ${s.lossPct.toFixed(2)}% | ${s.worstBotLossPct.toFixed(2)}% | ${s.jitterMs.toFixed(1)} ms | ${s.freezes} | ${(100 * s.mediaCpu).toFixed(1)}% | ${(100 * s.serverCpu).toFixed(0)}% | ${(100 * s.botCpu).toFixed(0)}% |`).join('\n')}
 
 ${chart}
 
 ${
   last
-    ? `Up to **${last.meetings} meeting(s) of ${PUBLISHERS}+${LISTENERS}** ran clean here, each costing the media process about
-${(100 * perMeeting).toFixed(1)}% of a core, which puts one media worker's core at roughly ${Math.floor(1 / perMeeting)} such meetings if
-nothing else ran beside it. On this machine the bots, not the media node, are what runs out
+    ? `Up to **${last.meetings} meeting(s) of ${PUBLISHERS}+${LISTENERS}** ran clean here, each costing the mediasoup worker about
+${(100 * perMeeting).toFixed(1)}% of a core, which puts one worker's core at roughly ${Math.floor(1 / perMeeting)} such meetings if
+nothing else ran beside it (a linear extrapolation: a worker's CPU grows with the packets it forwards). On this machine the bots, not the media node, are what runs out
 first: ${PUBLISHERS + LISTENERS} wrtc peers per meeting encode and decode Opus in one Node process sharing the same 2
 cores (the bots' CPU column), so a true ceiling for the media node needs the bots on other machines
 (the plain-RTP bots of the consumer-capacity benchmark measure that side).`

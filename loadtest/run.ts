@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROFILES } from './profiles.ts';
+import { stopAllTargets } from './target.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,6 +28,17 @@ async function main(): Promise<number> {
   }
   console.log(`loadtest ${name}: passed`);
   return 0;
+}
+
+// An interrupted run stops the servers it started instead of leaving them running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`loadtest: ${signal}, stopping the target`);
+    stopAllTargets().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    );
+  });
 }
 
 main().then(

@@ -1,6 +1,6 @@
 /** A process's CPU time and memory from /proc (Linux), for benchmarks that watch a server they started. */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcessSample {
   /** performance.now() when read. */
@@ -30,4 +30,11 @@ export async function sampleProcess(pid: number): Promise<ProcessSample> {
   const stime = Number(fields[12]);
   const rssPages = Number(fields[21]);
   return { at: performance.now(), cpuSeconds: (utime + stime) / clockTicks(), rssBytes: rssPages * 4096 };
+}
+
+/** A process's direct children (a Node server's mediasoup workers, say). */
+export async function childPids(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  const children = await Promise.all(tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '')));
+  return children.flatMap((list) => list.trim().split(/\s+/).filter(Boolean).map(Number));
 }

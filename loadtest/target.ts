@@ -49,6 +49,25 @@ export interface TargetOptions {
   sipPort?: number;
 }
 
+/** Targets started and not yet stopped, so that an interrupted run can stop them (see run.ts). */
+const running = new Set<Target>();
+
+export async function stopAllTargets(): Promise<void> {
+  await Promise.all([...running].map((t) => t.stop()));
+}
+
+function tracked(target: Target): Target {
+  running.add(target);
+  const stop = target.stop;
+  return {
+    ...target,
+    stop: async () => {
+      running.delete(target);
+      await stop();
+    },
+  };
+}
+
 /** Load tests join far more often than a person does; the per-address join limit must not refuse them. */
 const LOAD_ENV = { JOIN_RATE_LIMIT: '1000000', LOG_LEVEL: 'warn' };
 
@@ -70,13 +89,13 @@ async function startEmbedded(options: TargetOptions): Promise<Target> {
     port: base,
     env: { ...LOAD_ENV, MEDIA_PORT_BASE: String(base + 100), MEDIA_RTC_MIN_PORT: String(base + 110), MEDIA_RTC_MAX_PORT: String(base + 250), SIP_PORT: String(base + 50), ...options.env },
   });
-  return {
+  return tracked({
     kind: 'embedded',
     apiUrl: server.url,
     pushUrls: [server.url],
     processes: [describe('all', server)],
     stop: () => server.stop('SIGINT'),
-  };
+  });
 }
 
 /**
@@ -100,7 +119,7 @@ export async function startCluster(options: TargetOptions): Promise<Target> {
     throw error;
   }
   const processes = [...cluster.processes.entries()].map(([name, server]) => describe(name, server));
-  return {
+  return tracked({
     kind: 'cluster',
     apiUrl: cluster.url('api-1'),
     pushUrls: processes.filter((p) => p.name.startsWith('push-')).map((p) => p.url),
@@ -110,7 +129,7 @@ export async function startCluster(options: TargetOptions): Promise<Target> {
       await cluster.stopAll();
       await removeKeys(redisUrl, prefix);
     },
-  };
+  });
 }
 
 function describe(name: string, server: RunningServer): TargetProcess {
