@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startServer } from './support/server.ts';
 
 /**
  * Issue 16: `npm run loadtest -- smoke` (artillery's API and socket.io scenarios) passes against
@@ -37,5 +38,18 @@ describe('npm run loadtest -- smoke', () => {
     expect(run.output).toMatch(/signalling via push 2: \d+ users/);
     expect(run.output).toContain('loadtest smoke: passed');
     expect(run.code, run.output).toBe(0);
+  });
+
+  it('fails when the target refuses the load (a join limit of 5 a minute)', { timeout: 120_000 }, async () => {
+    const port = 35760;
+    const server = await startServer({ port, env: { JOIN_RATE_LIMIT: '5', SIP_PORT: String(port + 5), MEDIA_PORT_BASE: String(port + 10), MEDIA_RTC_MIN_PORT: String(port + 20), MEDIA_RTC_MAX_PORT: String(port + 35) } });
+    try {
+      const run = await smoke({ CONVENE_URL: server.url, LOADTEST_REPORTS: path.join(reports, 'refused') });
+      expect(run.output).toContain('429');
+      expect(run.output).not.toContain('loadtest smoke: passed');
+      expect(run.code).not.toBe(0);
+    } finally {
+      await server.stop();
+    }
   });
 });
