@@ -14,7 +14,7 @@ import { startTarget } from './target.ts';
 
 const STEP_SECONDS = 20;
 /** New users per second at each step, for the API scenario and the signalling one alike. */
-const RATES = (process.env.LOADTEST_RATES ?? '5,10,20,40').split(',').map(Number);
+const RATES = (process.env.LOADTEST_RATES ?? '10,20,40,80,160').split(',').map(Number);
 const CHATS = 5;
 const MEETING_SIZE = 10;
 
