@@ -193,8 +193,10 @@ async function document(target: Target, readings: Reading[], before: Reading, af
   if (removed.length > 0) console.log(`Redis keys there before the churn and gone after it: ${removed.join(', ')}`);
   problems.push(...leftovers, ...extras.errors.map((e) => `side load: ${e}`), ...churn.counts.errors.map((e) => `churn: ${e}`));
 
+  // The full half hour is "Soak"; a shorter run gets a section (and a chart) of its own beside it.
+  const heading = MINUTES >= 30 ? 'Soak' : `Soak, ${MINUTES} minutes`;
   const chart = await writeChart(
-    'soak',
+    MINUTES >= 30 ? 'soak' : `soak-${MINUTES}min`,
     `Memory over the soak (${MINUTES} min)`,
     stacked([
       lines(
@@ -209,8 +211,6 @@ async function document(target: Target, readings: Reading[], before: Reading, af
   );
   const c = churn.counts;
   const first = churnReadings[0] ?? before;
-  // The full half hour is "Soak"; a shorter run gets a section of its own beside it.
-  const heading = MINUTES >= 30 ? 'Soak' : `Soak, ${MINUTES} minutes`;
   writeSection(
     heading,
     `## ${heading}
