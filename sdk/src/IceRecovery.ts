@@ -1,16 +1,9 @@
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
 import { later } from './platform.ts';
-import type { Requester } from './MediaSession.ts';
+import type { IceRestart, IceRestartReason, Requester } from './types.ts';
 
-/** Why an ICE restart was asked: the transport's state, the host's network, or a resumed seat. */
-export type IceRestartReason = 'disconnected' | 'failed' | 'network' | 'resumed';
-
-export interface IceRestart {
-  transportId: string;
-  direction: 'send' | 'recv';
-  reason: IceRestartReason;
-}
+export type { IceRestart, IceRestartReason } from './types.ts';
 
 /** `restarted`; `lost`: the server no longer has the transport (rebuild); `unreachable`: the request did not get through (try again later). */
 export type RestartOutcome = 'restarted' | 'lost' | 'unreachable';

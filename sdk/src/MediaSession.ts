@@ -1,14 +1,13 @@
-import type { ClientMessage, ClientMessageName, ClientResults, ConsumerOptions, IceServer, JoinResult, MediaSource, TransportOptions, VideoCodec } from '@convene/protocol';
+import type { ConsumerOptions, IceServer, JoinResult, MediaSource, TransportOptions, VideoCodec } from '@convene/protocol';
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
 import { Emitter } from './Emitter.ts';
-import { IceRecovery, type IceRestartReason, type RestartOutcome } from './IceRecovery.ts';
-import type { ClientEvents, MediaTrack, RemoteTrack } from './types.ts';
+import { IceRecovery, type RestartOutcome } from './IceRecovery.ts';
+import type { ClientEvents, IceRestartReason, MediaTrack, RemoteTrack, Requester } from './types.ts';
 import { restrictVideoCodecs, sendCodec } from './videoCodecs.ts';
 
-/** Sends one protocol message and resolves with its answer (see {@link Signalling.request}). */
-export type Requester = <N extends ClientMessageName>(name: N, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
+export type { Requester } from './types.ts';
 
 export interface LocalPublication {
   source: MediaSource;

@@ -1,6 +1,5 @@
 import type { types as ms } from 'mediasoup-client';
-import type { ChatMessage, FileInfo, IceServer, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents, VideoCodec } from '@convene/protocol';
-import type { IceRestart } from './IceRecovery.ts';
+import type { ChatMessage, ClientMessage, ClientMessageName, ClientResults, FileInfo, IceServer, JoinResult, MediaSource, MeetingSummary, ParticipantInfo, Presentation, ProducerInfo, ServerEvents, VideoCodec } from '@convene/protocol';
 import type { FetchLike } from './platform.ts';
 
 /**
@@ -18,6 +17,18 @@ export interface RemoteTrack {
   kind: 'audio' | 'video';
   track: MediaTrack;
   consumer: ms.Consumer;
+}
+
+/** Sends one protocol message and resolves with its answer (see {@link Signalling.request}). */
+export type Requester = <N extends ClientMessageName>(name: N, payload: ClientMessage<N>) => Promise<ClientResults[N]>;
+
+/** Why an ICE restart was asked: the transport's state, the host's network, or a resumed seat. */
+export type IceRestartReason = 'disconnected' | 'failed' | 'network' | 'resumed';
+
+export interface IceRestart {
+  transportId: string;
+  direction: 'send' | 'recv';
+  reason: IceRestartReason;
 }
 
 export type ClientEvents = {
