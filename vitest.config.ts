@@ -6,7 +6,10 @@ const SOURCE = '@convene/source';
 
 export default defineConfig({
   resolve: { conditions: [SOURCE, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions], externalConditions: [SOURCE] } },
+  // Not vite's `module` condition on the server: prom-client loads @opentelemetry/api when it is
+  // installed (artillery brings it), and its `module` build has extensionless imports that Node
+  // cannot load. Node itself picks the CommonJS build.
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((c) => c !== 'module')], externalConditions: [SOURCE] } },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '**/dist/**'],

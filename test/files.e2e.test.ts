@@ -246,6 +246,25 @@ function lastAttemptOver(logs: string[], fileId: string, attempts: number): bool
 }
 
 /** soffice.bin processes whose command line names `marker` (a TMPDIR given to one server). */
+/**
+ * The process groups of the live soffice.bin whose command line holds `marker`: one group per
+ * conversion (runTool starts each in a group of its own). Counted by group, because LibreOffice
+ * may restart its soffice.bin within one conversion (after making a fresh profile), and the old
+ * one can still be exiting when the new one appears.
+ */
+function sofficeGroups(marker: string): Set<number> {
+  const groups = new Set<number>();
+  for (const pid of sofficeProcesses(marker)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      groups.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return groups;
+}
+
 function sofficeProcesses(marker: string): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -397,7 +416,7 @@ describe('conversions stop at their deadline', () => {
     for (const n of [1, 2, 3]) ids.push((await upload(server.url, meeting.id, token, `deck-${n}.pptx`, decks.pptx)).body.id);
     let most = 0;
     const sampler = setInterval(() => {
-      most = Math.max(most, sofficeProcesses(tmp).length);
+      most = Math.max(most, sofficeGroups(tmp).size);
     }, 100);
     try {
       // A failed attempt is retried (status 'failed' in between), so the server's log says when
