@@ -99,7 +99,7 @@ describe('admin and live settings', () => {
   it('RECONNECT_GRACE_MS: seats held from then on are released after the new grace', async () => {
     const { id } = await h.meeting.meetings.create({ title: 'grace' });
     const claims = await h.joinClaims(id, 'Bob');
-    await h.meeting.seats.join(claims, 'socket-bob', { rtpCapabilities: {} }, h.pushNodeId);
+    await h.meeting.seats.join(claims, 'socket-bob', { rtpCapabilities: {}, receiveVideo: false }, h.pushNodeId);
     await h.meeting.seats.disconnected(id, claims.sub, 'socket-bob');
     const later = Date.now() + 2_000;
     // The start-up grace (30 s) still holds the seat 2 s on; a 1 s grace no longer does.
