@@ -1,4 +1,4 @@
-import type { ClientMessage, ConsumerOptions, JoinResult, TransportOptions } from '../protocol/src/index.ts';
+import type { ClientMessage, ConsumerOptions, JoinResult, ProducerInfo, TransportOptions } from '../protocol/src/index.ts';
 import type { HandlerContext } from './SocketSession.ts';
 
 type JoinMedia = Pick<JoinResult, 'transports' | 'consumers'>;
@@ -19,7 +19,7 @@ export async function openJoinMedia(
   ctx: HandlerContext,
   mediaNodeId: string,
   joined: JoinResult,
-  asked: Pick<ClientMessage<'join'>, 'transports' | 'consume'>,
+  asked: Pick<ClientMessage<'join'>, 'transports' | 'consume' | 'receiveVideo'>,
 ): Promise<JoinMedia> {
   const directions = new Set(asked.transports ?? []);
   if (directions.size === 0) return {};
@@ -29,7 +29,9 @@ export async function openJoinMedia(
   ]);
   const transports = { ...(recv && { recv }), ...(send && { send }) };
   if (!asked.consume || !recv) return { transports };
-  return { transports, consumers: await consumeAll(ctx, mediaNodeId, recv.id, joined) };
+  // An audio-only seat (`receiveVideo: false`) gets no video it said it would not take.
+  const wanted = joined.producers.filter((p) => p.participantId !== ctx.who.participantId && (p.kind === 'audio' || asked.receiveVideo !== false));
+  return { transports, consumers: await consumeAll(ctx, mediaNodeId, recv.id, wanted) };
 }
 
 async function createTransport(ctx: HandlerContext, mediaNodeId: string, direction: 'send' | 'recv'): Promise<TransportOptions | undefined> {
@@ -41,8 +43,7 @@ async function createTransport(ctx: HandlerContext, mediaNodeId: string, directi
   }
 }
 
-async function consumeAll(ctx: HandlerContext, mediaNodeId: string, transportId: string, joined: JoinResult): Promise<ConsumerOptions[]> {
-  const others = joined.producers.filter((p) => p.participantId !== ctx.who.participantId);
+async function consumeAll(ctx: HandlerContext, mediaNodeId: string, transportId: string, others: ProducerInfo[]): Promise<ConsumerOptions[]> {
   if (others.length === 0) return [];
   // Where each producer lives, so that one on another node is piped here.
   const nodes = new Map((await ctx.services.repo.listParticipants(ctx.who.meetingId)).map((p) => [p.id, p.mediaNodeId]));

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../common/testing.ts';
 import { startTestBot, type TestBot } from './support/bots.ts';
 import { createMeeting, type RunningServer, startServer } from './support/server.ts';
-import { data, enter, joinToken, publishAudio, type Seat, send } from './support/signalling.ts';
+import { data, enter, joinToken, publishAudio,
+  publishVideo, type Seat, send } from './support/signalling.ts';
 
 /**
  * The join in as few round trips as the protocol allows (issue 16): the HTTP join answers the
@@ -65,6 +66,18 @@ describe('a faster join', () => {
     expect(again.id).toBe(joined.consumers?.[0]?.id);
     // The transports are real: the client connects them the usual way.
     expect(await send(socket, 'connectTransport', { transportId: joined.transports!.recv!.id, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: fingerprint() }] } })).toMatchObject({ ok: true });
+  });
+
+  it('makes no video consumers in the join for a seat that joins audio-only', async () => {
+    const meeting = await createMeeting(server.url);
+    const { host, producerId } = await hostPublishing(meeting.id, meeting.hostKey);
+    await publishVideo(host);
+    const ticket = await joinToken(server.url, meeting.id, { name: 'Listener' });
+    const { rtpCapabilities } = ticket.body as { rtpCapabilities: Record<string, unknown> };
+    const socket = io(server.url, { transports: ['websocket'], auth: { token: ticket.body.token, meetingId: meeting.id, protocol: PROTOCOL_VERSION }, reconnection: false, forceNew: true });
+    sockets.push(socket);
+    const joined = data(await send<JoinAnswer>(socket, 'join', { rtpCapabilities, kind: 'bot', receiveVideo: false, transports: ['recv'], consume: true }));
+    expect(joined.consumers).toEqual([expect.objectContaining({ producerId, kind: 'audio' })]);
   });
 
   it('gives a client that asks for nothing (protocol 1) the answer it knew, and the old round trips still work', async () => {

@@ -73,9 +73,26 @@ export const opus = () => ({
   rtcp: { cname: `c${ssrc}`, reducedSize: true },
 });
 
-export async function publishAudio(seat: Seat, source: 'mic' | 'screen-audio' = 'mic'): Promise<string> {
+/** VP8 RTP parameters mediasoup accepts without any real media behind them. */
+export const vp8 = () => ({
+  codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
+  headerExtensions: [],
+  encodings: [{ ssrc: ssrc++ }],
+  rtcp: { cname: `c${ssrc}`, reducedSize: true },
+});
+
+async function publish(seat: Seat, kind: 'audio' | 'video', source: string): Promise<string> {
   const transportId = seat.transportId ?? data(await send<{ id: string }>(seat.socket, 'createTransport', { direction: 'send' })).id;
   seat.transportId = transportId;
-  return data(await send<{ producerId: string }>(seat.socket, 'produce', { transportId, kind: 'audio', rtpParameters: opus(), source })).producerId;
+  const rtpParameters = kind === 'audio' ? opus() : vp8();
+  return data(await send<{ producerId: string }>(seat.socket, 'produce', { transportId, kind, rtpParameters, source })).producerId;
+}
+
+export function publishAudio(seat: Seat, source: 'mic' | 'screen-audio' = 'mic'): Promise<string> {
+  return publish(seat, 'audio', source);
+}
+
+export function publishVideo(seat: Seat, source: 'camera' | 'screen' = 'camera'): Promise<string> {
+  return publish(seat, 'video', source);
 }
 
