@@ -57,6 +57,8 @@ export class CallStore {
   readonly notice = signal<{ key: NoticeKey; at: number; vars?: Record<string, string> } | null>(null);
   readonly reactions = signal<ShownReaction[]>([]);
   #reactionKey = 0;
+  /** Each shown reaction's removal, cleared with the store so none fires after the call. */
+  readonly #reactionTimers = new Set<ReturnType<typeof setTimeout>>();
   readonly #offs: Array<() => void> = [];
 
   constructor(client: ConveneClient) {
@@ -146,9 +148,11 @@ export class CallStore {
     const shown: ShownReaction = { key: ++this.#reactionKey, participantId, name, reaction };
     // A burst of reactions stays readable: the newest few only.
     this.reactions.value = [...this.reactions.value.slice(-7), shown];
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      this.#reactionTimers.delete(timer);
       this.reactions.value = this.reactions.value.filter((r) => r !== shown);
     }, REACTION_MS);
+    this.#reactionTimers.add(timer);
   }
 
   get selfId(): string {
@@ -192,6 +196,8 @@ export class CallStore {
 
   dispose(): void {
     for (const off of this.#offs.splice(0)) off();
+    for (const timer of this.#reactionTimers) clearTimeout(timer);
+    this.#reactionTimers.clear();
   }
 }
 
