@@ -1,34 +1,23 @@
-import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { CHROMIUM_BASE_FLAGS, CHROMIUM_PATH } from './browser.ts';
 import type { LabHost } from './netlab.ts';
-import { keepLogs } from './server.ts';
+import { type RunningServer, startServer } from './server.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-export interface LabServer {
-  url: string;
-  logs: string[];
-  stop(): Promise<void>;
-}
+export type LabServer = RunningServer;
 
 /**
  * The whole server (`--role all`, in memory) inside a lab host, listening and announcing media
  * on the host's lab address, so that clients in other hosts reach it over the lab's links.
  * The test process reaches it over the lab's root link.
  */
-export async function startServerIn(host: LabHost, options: { port: number; env?: Record<string, string> }): Promise<LabServer> {
+export function startServerIn(host: LabHost, options: { port: number; env?: Record<string, string> }): Promise<LabServer> {
   const { port } = options;
-  const child: ChildProcess = host.spawn(process.execPath, ['main.ts', '--role', 'all'], {
-    cwd: ROOT,
+  return startServer({
+    port,
+    host: host.address,
+    spawn: host.spawn,
+    timeoutMs: 30_000,
     env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: host.address,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      MEDIA_LISTEN_IP: host.address,
       SIP_PORT: String(port + 2),
       MEDIA_PORT_BASE: String(port + 100),
       MEDIA_RTC_MIN_PORT: String(port + 110),
@@ -36,32 +25,7 @@ export async function startServerIn(host: LabHost, options: { port: number; env?
       MEDIA_WORKERS: '1',
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs = keepLogs(child);
-  const url = `http://${host.address}:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${logs.join('')}`);
-    if (await fetch(`${url}/healthz`).then((res) => res.ok, () => false)) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not come up: ${logs.join('')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    logs,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /**
