@@ -6,6 +6,8 @@ import type { Handler, HandlerTable } from './handlers/Handler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
 
+export type Outcome = (socket: ClientSocket, event: string, code: string, answer?: unknown) => void;
+
 const BEFORE_JOIN = new Set<string>(['getRouterRtpCapabilities', 'join']);
 
 /**
@@ -18,9 +20,9 @@ export class Dispatcher {
 
   private readonly handlers: HandlerTable;
   private readonly logger: Logger;
-  private readonly onOutcome?: (socket: ClientSocket, event: string, code: string) => void;
-  /** `onOutcome` hears every message's outcome: 'ok' or the error code answered (metrics). */
-  constructor(handlers: HandlerTable, logger: Logger, onOutcome?: (socket: ClientSocket, event: string, code: string) => void) {
+  private readonly onOutcome?: Outcome;
+  /** `onOutcome` hears every message's outcome: 'ok' (with the answer) or the error code answered (metrics). */
+  constructor(handlers: HandlerTable, logger: Logger, onOutcome?: Outcome) {
     this.handlers = handlers;
     this.logger = logger;
     this.onOutcome = onOutcome;
@@ -51,7 +53,7 @@ export class Dispatcher {
       if (!socket.data.joined && !BEFORE_JOIN.has(name)) throw new AppError('bad_request', `join before sending ${name}`);
       const handler = this.handlers[name] as Handler<typeof name>;
       const data = await handler(context, parsed.data as never);
-      this.onOutcome?.(socket, name, 'ok');
+      this.onOutcome?.(socket, name, 'ok', data);
       ack?.({ ok: true, data });
     } catch (error) {
       const appError = error instanceof AppError ? error : undefined;

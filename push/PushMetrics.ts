@@ -50,15 +50,22 @@ export class PushMetrics {
     });
   }
 
-  /** The outcome of a message on `socket`: `code` is 'ok' or the error code answered. */
-  outcome(socket: ClientSocket, event: string, code: string): void {
+  /** The outcome of a message on `socket`: `code` is 'ok' (with the answer) or the error code answered. */
+  outcome(socket: ClientSocket, event: string, code: string, answer?: unknown): void {
     if (event === 'join') {
       this.#joins.inc({ stage: 'seat', code });
       const issued = socket.data.claims.ims;
       if (code === 'ok' && issued !== undefined) this.#seated.observe(Math.max(0, Date.now() - issued) / 1000);
+      // A join that brought its consumers (`consume: true`) is the participant's first media.
+      const consumers = (answer as { consumers?: unknown[] } | undefined)?.consumers;
+      if (code === 'ok' && consumers !== undefined && consumers.length > 0) this.#firstMediaOf(socket);
       return;
     }
-    if (code !== 'ok' || !MEDIA_MESSAGES.has(event) || this.#withMedia.has(socket)) return;
+    if (code === 'ok' && MEDIA_MESSAGES.has(event)) this.#firstMediaOf(socket);
+  }
+
+  #firstMediaOf(socket: ClientSocket): void {
+    if (this.#withMedia.has(socket)) return;
     this.#withMedia.add(socket);
     const issued = socket.data.claims.ims;
     if (issued !== undefined) this.#firstMedia.observe(Math.max(0, Date.now() - issued) / 1000);

@@ -66,7 +66,7 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
     return counts;
   };
   const metrics = new PushMetrics(ctx.metrics, { sockets: () => io.engine.clientsCount, participantsByKind });
-  const dispatcher = new Dispatcher(handlers, logger, (socket, event, code) => metrics.outcome(socket, event, code));
+  const dispatcher = new Dispatcher(handlers, logger, (socket, event, code, answer) => metrics.outcome(socket, event, code, answer));
 
   const heartbeat = new NodeHeartbeat(
     new NodeRegistry(ctx.backends.store, 'push'),
