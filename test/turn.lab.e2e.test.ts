@@ -156,6 +156,12 @@ describe.runIf(root)('TURN in the network lab', () => {
     const relayed = await lab.addHost('relayed');
     // UDP blocked, TCP open: the WebRtcServer's TCP listener is nearer than any TURN path.
     await lab.blockUdp(tcpOnly);
+    // The relay-only peer may reach TURN over UDP alone: with TCP and TLS relays also open, ICE
+    // may nominate either, and the TLS path has a test of its own above.
+    await lab.blockTcpTo(relayed, [
+      { address: turnHost.address, port: 443 },
+      { address: turnHost.address, port: 3478 },
+    ]);
     const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
     const tcpBrowser = await launchBrowser({ executablePath: tcpOnly.wrapper(CHROMIUM_PATH), args });
     browsers.push(tcpBrowser);

@@ -275,6 +275,17 @@ export class NetLab {
     );
   }
 
+  /** Drops the host's outgoing TCP to the given destinations only; everything else passes. */
+  async blockTcpTo(host: LabHost, destinations: TcpDestination[]): Promise<void> {
+    const drop = destinations.map((d) => `ip daddr ${ipv4(d.address).join('.')} tcp dport ${Number(d.port)} drop;`).join(' ');
+    await this.nft(
+      host,
+      `table inet cvlab {
+        chain output { type filter hook output priority 0; policy accept; oif lo accept; ${drop} }
+      }`,
+    );
+  }
+
   /** Removes the host's firewall rules. */
   async clearRules(host: LabHost): Promise<void> {
     await host.exec('nft', ['delete', 'table', 'inet', 'cvlab']).catch(() => undefined);
