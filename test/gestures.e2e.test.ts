@@ -7,6 +7,17 @@ const PORT = 36010;
 
 const next = <T>(socket: Socket, event: string) => new Promise<T>((resolve) => socket.once(event, resolve));
 
+/** The first `event` whose payload passes `test`: the raiser also hears its own raise, and that update may land after its ack. */
+const nextWhere = <T>(socket: Socket, event: string, test: (payload: T) => boolean) =>
+  new Promise<T>((resolve) => {
+    const listener = (payload: T) => {
+      if (!test(payload)) return;
+      socket.off(event, listener);
+      resolve(payload);
+    };
+    socket.on(event, listener);
+  });
+
 /** Raise hand and reactions over the real socket edge: validation, grants, and who hears what. */
 describe('raised hands and reactions over socket.io', () => {
   let server: RunningServer;
@@ -29,14 +40,22 @@ describe('raised hands and reactions over socket.io', () => {
   });
 
   it('shows a raised hand to the host, who lowers it', async () => {
-    const seen = next<{ participant: { id: string; handRaisedAt: number | null } }>(host.socket, 'participantUpdated');
+    const seen = nextWhere<{ participant: { id: string; handRaisedAt: number | null } }>(
+      host.socket,
+      'participantUpdated',
+      (update) => update.participant.id === guest.id && update.participant.handRaisedAt !== null,
+    );
     const ack = await send<{ participant: { handRaisedAt: number } }>(guest.socket, 'raiseHand', { raised: true });
     expect(ack).toMatchObject({ ok: true, data: { participant: { id: guest.id, handRaisedAt: expect.any(Number) } } });
     expect((await seen).participant).toMatchObject({ id: guest.id, handRaisedAt: expect.any(Number) });
 
-    const lowered = next<{ participant: { handRaisedAt: number | null } }>(guest.socket, 'participantUpdated');
+    const lowered = nextWhere<{ participant: { handRaisedAt: number | null } }>(
+      guest.socket,
+      'participantUpdated',
+      (update) => update.participant.handRaisedAt === null,
+    );
     expect(await send(host.socket, 'moderate', { action: 'lowerHand', participantId: guest.id })).toEqual({ ok: true, data: {} });
-    expect((await lowered).participant.handRaisedAt).toBeNull();
+    expect((await lowered).participant).toMatchObject({ id: guest.id, handRaisedAt: null });
   });
 
   it('lets only hosts lower someone else’s hand', async () => {
