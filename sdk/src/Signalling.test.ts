@@ -22,6 +22,13 @@ async function pushNode() {
   io.on('connection', (socket) => {
     socket.on('chat', (_payload: unknown, ack: (reply: unknown) => void) => ack({ ok: true, data: { message: 'hi' } }));
     socket.on('leave', (_payload: unknown, ack: (reply: unknown) => void) => ack({ ok: false, error: { code: 'busy', message: 'try again' } }));
+    // Busy for the first two tries, as a meeting whose admission lock a slow node holds for a moment.
+    let raiseTries = 0;
+    socket.on('raiseHand', (_payload: unknown, ack: (reply: unknown) => void) => {
+      raiseTries += 1;
+      ack(raiseTries <= 2 ? { ok: false, error: { code: 'busy', message: 'try again' } } : { ok: true, data: { tries: raiseTries } });
+    });
+    socket.on('react', (_payload: unknown, ack: (reply: unknown) => void) => ack({ ok: false, error: { code: 'validation_failed', message: 'no' } }));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -42,7 +49,7 @@ async function start(...names: string[]) {
 }
 
 function signalling(urls: string[], token = 'good') {
-  const s = new Signalling({ urls, auth: () => ({ token, meetingId: 'm1' }), requestTimeoutMs: 5000 });
+  const s = new Signalling({ urls, auth: () => ({ token, meetingId: 'm1' }), requestTimeoutMs: 5000, busyRetryMs: 20 });
   open.push(s);
   return s;
 }
@@ -54,6 +61,14 @@ describe('Signalling', () => {
     await s.opened();
     expect(node!.handshakes).toEqual([{ token: 'good', meetingId: 'm1', protocol: PROTOCOL_VERSION }]);
     expect(await s.request('chat', { text: 'hi' })).toEqual({ message: 'hi' });
+    await expect(s.request('react', { reaction: 'x' })).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('tries a request again after a busy answer, and gives up with busy when it stays busy', async () => {
+    const [node] = await start('a');
+    const s = signalling([node!.url]);
+    await s.opened();
+    expect(await s.request('raiseHand', { raised: true })).toEqual({ tries: 3 });
     await expect(s.request('leave', {})).rejects.toMatchObject({ code: 'busy' });
   });
 

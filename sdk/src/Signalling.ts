@@ -21,7 +21,15 @@ export interface SignallingOptions {
   /** Read at every handshake: the token changes to the session token after joining. */
   auth: () => Omit<HandshakeAuth, 'protocol'>;
   requestTimeoutMs?: number;
+  /**
+   * First wait before trying a request again after a `busy` answer (a meeting lock another
+   * node held); it doubles at each of the {@link BUSY_RETRIES} tries, with jitter. Default 250.
+   */
+  busyRetryMs?: number;
 }
+
+/** How often a `busy` request is tried again: the server answers `busy` only when it changed nothing. */
+export const BUSY_RETRIES = 3;
 
 type ConnectError = Error & { data?: { code?: string; message?: string } };
 
@@ -33,6 +41,7 @@ export class Signalling extends Emitter<SignallingEvents> {
   readonly #manager: Manager;
   readonly #socket: Socket;
   readonly #timeoutMs: number;
+  readonly #busyRetryMs: number;
   #closed = false;
 
   constructor(options: SignallingOptions) {
@@ -40,6 +49,7 @@ export class Signalling extends Emitter<SignallingEvents> {
     const urls = options.urls;
     if (urls.length === 0) throw new Error('no signalling URL');
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#busyRetryMs = options.busyRetryMs ?? 250;
     // A Manager without a URI builds each connection from its public `opts`, so pointing it at
     // the next push node is an options change rather than a write to its private `uri`.
     this.#manager = new Manager({
@@ -97,12 +107,22 @@ export class Signalling extends Emitter<SignallingEvents> {
     });
   }
 
-  /** Sends a protocol message and waits for its ack; a refusal throws a {@link ConveneError}. */
+  /**
+   * Sends a protocol message and waits for its ack; a refusal throws a {@link ConveneError}.
+   * A `busy` answer is tried again a few times first, so that a lock held for a moment
+   * elsewhere does not reach the application as a failed join.
+   */
   async request<N extends ClientMessageName>(name: N, payload: unknown): Promise<ClientResults[N]> {
-    if (this.#closed) throw new ConveneError('not_connected', 'not connected');
-    const reply = (await this.#socket.timeout(this.#timeoutMs).emitWithAck(name, payload)) as Ack<ClientResults[N]>;
-    if (!reply.ok) throw new ConveneError(reply.error.code, reply.error.message, reply.error.details);
-    return reply.data;
+    for (let attempt = 0; ; attempt += 1) {
+      if (this.#closed) throw new ConveneError('not_connected', 'not connected');
+      const reply = (await this.#socket.timeout(this.#timeoutMs).emitWithAck(name, payload)) as Ack<ClientResults[N]>;
+      if (reply.ok) return reply.data;
+      if (reply.error.code !== 'busy' || attempt >= BUSY_RETRIES) {
+        throw new ConveneError(reply.error.code, reply.error.message, reply.error.details);
+      }
+      const wait = this.#busyRetryMs * 2 ** attempt * (0.5 + Math.random());
+      await new Promise<void>((resolve) => later(resolve, wait));
+    }
   }
 
   /** Sends any event, even one outside the protocol (for testing servers' edges). */
