@@ -152,7 +152,7 @@ export async function profile(dir: string): Promise<string[]> {
 }
 
 function progress(r: Reading): string {
-  const parts = Object.entries(r.processes).map(([name, p]) => `${name} ${p.rssMb.toFixed(0)}/${p.heapMb.toFixed(0)} MB`);
+  const parts = Object.entries(r.processes).map(([name, p]) => `${name} ${p.rssMb.toFixed(0)}/${p.heapMb.toFixed(0)}/${p.heapCommittedMb.toFixed(0)} MB`);
   return `minute ${r.minute.toFixed(1)}: ${parts.join(', ')}, ${r.redisKeys} keys`;
 }
 
@@ -229,13 +229,14 @@ every ${SAMPLE_S} s.
 What happened: ${c.joins} joins, ${c.leaves} leaves and ${c.vanished} vanished, ${c.chats} chat messages, ${c.mutes} mutes or unmutes,
 ${c.screenShares} screen shares, ${c.consumers} consumers, ${extras.phoneLegs} phone legs, ${extras.decks} deck conversions; ${c.errors.length + extras.errors.length} errors.
 
-| process | RSS first → last (MB) | RSS slope (MB/min, bound ${RSS_BOUND_MB_PER_MIN}) | heap first → last (MB) | heap slope (MB/min, bound ${HEAP_BOUND_MB_PER_MIN}) | handles slope (/min) | event-loop lag p99, worst (ms) |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| process | RSS first → last (MB) | RSS slope (MB/min, bound ${RSS_BOUND_MB_PER_MIN}) | heap first → last (MB) | heap slope (MB/min, bound ${HEAP_BOUND_MB_PER_MIN}) | heap committed first → last, peak (MB) | handles slope (/min) | event-loop lag p99, worst (ms) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${verdicts
   .map((v) => {
     const a = first.processes[v.name]!;
     const b = after.processes[v.name]!;
-    return `| ${v.name} | ${a.rssMb.toFixed(0)} → ${b.rssMb.toFixed(0)} | ${v.rssSlope.toFixed(2)} | ${a.heapMb.toFixed(0)} → ${b.heapMb.toFixed(0)} | ${v.heapSlope.toFixed(2)} | ${v.handlesSlope.toFixed(2)} | ${v.lagMaxMs.toFixed(0)} |`;
+    const committedPeak = Math.max(...churnReadings.map((r) => r.processes[v.name]?.heapCommittedMb ?? 0));
+    return `| ${v.name} | ${a.rssMb.toFixed(0)} → ${b.rssMb.toFixed(0)} | ${v.rssSlope.toFixed(2)} | ${a.heapMb.toFixed(0)} → ${b.heapMb.toFixed(0)} | ${v.heapSlope.toFixed(2)} | ${a.heapCommittedMb.toFixed(0)} → ${b.heapCommittedMb.toFixed(0)}, ${committedPeak.toFixed(0)} | ${v.handlesSlope.toFixed(2)} | ${v.lagMaxMs.toFixed(0)} |`;
   })
   .join('\n')}
 

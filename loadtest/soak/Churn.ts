@@ -57,7 +57,8 @@ export class Churn {
   /** Everyone still in a meeting leaves with `leave`. */
   async drain(): Promise<void> {
     for (const members of this.#members.values()) {
-      for (const member of members.splice(0)) await this.#leave(member, false);
+      // One refused leave must not keep the rest connected.
+      for (const member of members.splice(0)) await this.#leave(member, false).catch((error: unknown) => this.#fail(error));
     }
   }
 
@@ -124,9 +125,14 @@ export class Churn {
       this.counts.vanished++;
       return;
     }
-    await this.#ok(send(member.seat.socket, 'leave'));
-    member.seat.socket.close();
-    this.counts.leaves++;
+    try {
+      await this.#ok(send(member.seat.socket, 'leave'));
+      this.counts.leaves++;
+    } finally {
+      // Closed even when the leave was refused (a store outage): a client that stayed connected
+      // would keep its seat and media for good, and count as a leftover of the server's.
+      member.seat.socket.close();
+    }
   }
 
   async #ok<T>(reply: Promise<{ ok: true; data: T } | { ok: false; error: { code: string; message: string } }>): Promise<T> {

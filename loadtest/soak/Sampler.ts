@@ -4,6 +4,8 @@ import { listKeys, type Target } from '../target.ts';
 export interface ProcessReading {
   rssMb: number;
   heapMb: number;
+  /** What V8 holds for its heap (used or not): RSS follows this high-water mark, not the heap in use. */
+  heapCommittedMb: number;
   lagP99Ms: number;
   handles: number;
   /** Push processes: connected sockets. */
@@ -31,6 +33,7 @@ async function readProcess(url: string): Promise<ProcessReading> {
   const reading: ProcessReading = {
     rssMb: metric(text, 'process_resident_memory_bytes') / 2 ** 20,
     heapMb: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+    heapCommittedMb: metric(text, 'nodejs_heap_size_total_bytes') / 2 ** 20,
     lagP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     handles: metric(text, 'nodejs_active_handles_total'),
   };
