@@ -3,8 +3,8 @@
  * its own host, the server in another, browsers in others, each with a real 198.18/15 address.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TurnCredentials } from '../api/TurnCredentials.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TurnCredentials } from '../common/TurnCredentials.ts';
 import { waitFor } from '../common/testing.ts';
 import { CHROMIUM_PATH, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
 import { type RunningCoturn, startCoturn } from './support/coturn.ts';
@@ -18,6 +18,9 @@ const SECRET = 'lab-turn-shared-secret-0123456789';
 const TTL_SECONDS = 600;
 // Ports inside the namespaces are the lab's own: nothing else binds there.
 const PORT = 30_100;
+/** A second server whose TURN credentials outlive a join by seconds only. */
+const BRIEF_PORT = 30_101;
+const BRIEF_TTL_SECONDS = 8;
 
 interface IceServerAnswer {
   urls: string[];
@@ -31,6 +34,7 @@ describe.runIf(root)('TURN in the network lab', () => {
   let turnHost: LabHost;
   let coturn: RunningCoturn;
   let server: RunningServer;
+  let briefServer: RunningServer;
   const browsers: TestBrowser[] = [];
 
   beforeAll(async () => {
@@ -50,10 +54,30 @@ describe.runIf(root)('TURN in the network lab', () => {
         TURN_TTL_SECONDS: String(TTL_SECONDS),
       },
     });
+    // Started here, before any browser loads the machine.
+    const briefSfu = await lab.addHost('briefsfu');
+    briefServer = await startServer({
+      port: BRIEF_PORT,
+      host: briefSfu.address,
+      spawn: briefSfu.spawn,
+      env: {
+        MEDIA_WORKERS: '1',
+        MEDIA_ANNOUNCED_ADDRESS: briefSfu.address,
+        TURN_SECRET: SECRET,
+        TURN_URLS: coturn.urls.join(','),
+        TURN_TTL_SECONDS: String(BRIEF_TTL_SECONDS),
+      },
+    });
   }, 90_000);
+
+  // A test's calls end with it: browsers left sending video would load the machine under the next.
+  afterEach(async () => {
+    for (const browser of browsers.splice(0)) await browser.close().catch(() => undefined);
+  });
 
   afterAll(async () => {
     for (const browser of browsers) await browser.close().catch(() => undefined);
+    await briefServer?.stop();
     await server?.stop();
     await coturn?.stop();
     await lab?.destroy();
@@ -187,5 +211,60 @@ describe.runIf(root)('TURN in the network lab', () => {
       console.info(`relay-only ${direction} transport: ${JSON.stringify(relay)}`);
       expect(relay, `relay-only ${direction}`).toMatchObject({ localType: 'relay', relayProtocol: 'udp' });
     }
+  });
+
+  it('keeps a relay-only client on TURN past its credential: an ICE restart allocates anew with a fresh credential from the server', async () => {
+    // A long call outlives the credential of its HTTP join; coturn then refuses every request
+    // made with it. The ICE restart's answer carries a fresh one, which the new gathering uses.
+    const expiring = await lab.addHost('expiring');
+    const peer = await lab.addHost('peer');
+    await lab.blockTcpTo(expiring, [
+      { address: turnHost.address, port: 443 },
+      { address: turnHost.address, port: 3478 },
+    ]);
+    const args = [`--unsafely-treat-insecure-origin-as-secure=${briefServer.url}`, '--ignore-certificate-errors'];
+    const expiringBrowser = await launchBrowser({ executablePath: expiring.wrapper(CHROMIUM_PATH), args });
+    browsers.push(expiringBrowser);
+    const peerBrowser = await launchBrowser({ executablePath: peer.wrapper(CHROMIUM_PATH), args });
+    browsers.push(peerBrowser);
+
+    const meeting = await createMeeting(briefServer.url, { title: 'Long call' });
+    const joinedAt = Date.now();
+    const erin = await joinInBrowser(expiringBrowser.browser, briefServer.url, meeting.id, 'Relayed Erin', '&relay=1');
+    const frank = await joinInBrowser(peerBrowser.browser, briefServer.url, meeting.id, 'Open Frank');
+    const [erinId, frankId] = [await participantIdOf(erin), await participantIdOf(frank)];
+    await expectFlowing(erin, frankId, 'camera');
+    await expectFlowing(frank, erinId, 'camera');
+    const before = {
+      send: await waitFor(() => selectedPath(erin, 'send'), { timeoutMs: 10_000, what: "Erin's send pair" }),
+      recv: await waitFor(() => selectedPath(erin, 'recv'), { timeoutMs: 10_000, what: "Erin's receive pair" }),
+    };
+    expect(before.send).toMatchObject({ localType: 'relay' });
+    expect(before.recv).toMatchObject({ localType: 'relay' });
+
+    // Past the join's credential, as after hours of a call with the default TTL.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, joinedAt + (BRIEF_TTL_SECONDS + 2) * 1000 - Date.now())));
+    await erin.evaluate(() => {
+      const w = window as unknown as { restarts: string[] };
+      w.restarts = [];
+      window.convene!.on('iceRestart', (r) => w.restarts.push(r.direction));
+      // What the SDK does when the host's network changes: an ICE restart on both transports.
+      window.dispatchEvent(new Event('online'));
+    });
+    await waitFor(async () => {
+      const directions = await erin.evaluate(() => (window as unknown as { restarts: string[] }).restarts);
+      return directions.includes('send') && directions.includes('recv') ? true : undefined;
+    }, { timeoutMs: 20_000, what: "ICE restarts on both of Erin's transports" });
+    // Each transport is on a new TURN allocation: a relayed port of its own, granted to the new credential.
+    for (const direction of ['send', 'recv'] as const) {
+      const after = await waitFor(async () => {
+        const path = await selectedPath(erin, direction);
+        return path?.localType === 'relay' && path.localPort !== before[direction].localPort ? path : undefined;
+      }, { timeoutMs: 30_000, what: `Erin's ${direction} transport on a new TURN allocation` });
+      console.info(`after the credential expired, ${direction}: ${JSON.stringify(before[direction])} -> ${JSON.stringify(after)}`);
+    }
+    await expectFlowing(erin, frankId, 'camera');
+    await expectFlowing(frank, erinId, 'camera');
+    await expectFlowing(frank, erinId, 'mic');
   });
 });
