@@ -90,6 +90,24 @@ describe.runIf(root)('TURN in the network lab', () => {
     return body;
   }
 
+  /** A Chromium in `host` for the site at `siteUrl` (plain http on a lab address: camera allowed, the lab's TURN certificate accepted), closed after the test. */
+  async function browserIn(host: LabHost, siteUrl: string) {
+    const args = [`--unsafely-treat-insecure-origin-as-secure=${siteUrl}`, '--ignore-certificate-errors'];
+    const launched = await launchBrowser({ executablePath: host.wrapper(CHROMIUM_PATH), args });
+    browsers.push(launched);
+    return launched.browser;
+  }
+
+  /**
+   * A relay-only peer that may reach TURN over UDP alone: with TCP and TLS relays also open, ICE
+   * may nominate either, and the TLS path has a test of its own.
+   */
+  const turnOverUdpOnly = (host: LabHost) =>
+    lab.blockTcpTo(host, [
+      { address: turnHost.address, port: 443 },
+      { address: turnHost.address, port: 3478 },
+    ]);
+
   it('issues TURN credentials that expire as configured, which coturn accepts over UDP and TLS', async () => {
     const before = Math.floor(Date.now() / 1000);
     const { participantId, iceServers } = await iceServersOfJoin();
@@ -148,16 +166,12 @@ describe.runIf(root)('TURN in the network lab', () => {
       { address: sfu.address, port: PORT },
       { address: turnHost.address, port: 443 },
     ]);
-    // The lab's site is plain http on a lab address: let it use the camera, and accept the lab's TURN certificate.
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
-    const walledBrowser = await launchBrowser({ executablePath: walled.wrapper(CHROMIUM_PATH), args });
-    browsers.push(walledBrowser);
-    const openBrowser = await launchBrowser({ executablePath: open.wrapper(CHROMIUM_PATH), args });
-    browsers.push(openBrowser);
+    const walledBrowser = await browserIn(walled, server.url);
+    const openBrowser = await browserIn(open, server.url);
 
     const meeting = await createMeeting(server.url, { title: 'Firewalled' });
-    const alice: Page = await joinInBrowser(walledBrowser.browser, server.url, meeting.id, 'Walled Alice');
-    const bob: Page = await joinInBrowser(openBrowser.browser, server.url, meeting.id, 'Open Bob');
+    const alice: Page = await joinInBrowser(walledBrowser, server.url, meeting.id, 'Walled Alice');
+    const bob: Page = await joinInBrowser(openBrowser, server.url, meeting.id, 'Open Bob');
     const [aliceId, bobId] = [await participantIdOf(alice), await participantIdOf(bob)];
     await expectFlowing(alice, bobId, 'mic');
     await expectFlowing(alice, bobId, 'camera');
@@ -180,21 +194,13 @@ describe.runIf(root)('TURN in the network lab', () => {
     const relayed = await lab.addHost('relayed');
     // UDP blocked, TCP open: the WebRtcServer's TCP listener is nearer than any TURN path.
     await lab.blockUdp(tcpOnly);
-    // The relay-only peer may reach TURN over UDP alone: with TCP and TLS relays also open, ICE
-    // may nominate either, and the TLS path has a test of its own above.
-    await lab.blockTcpTo(relayed, [
-      { address: turnHost.address, port: 443 },
-      { address: turnHost.address, port: 3478 },
-    ]);
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
-    const tcpBrowser = await launchBrowser({ executablePath: tcpOnly.wrapper(CHROMIUM_PATH), args });
-    browsers.push(tcpBrowser);
-    const relayBrowser = await launchBrowser({ executablePath: relayed.wrapper(CHROMIUM_PATH), args });
-    browsers.push(relayBrowser);
+    await turnOverUdpOnly(relayed);
+    const tcpBrowser = await browserIn(tcpOnly, server.url);
+    const relayBrowser = await browserIn(relayed, server.url);
 
     const meeting = await createMeeting(server.url, { title: 'Paths' });
-    const carol = await joinInBrowser(tcpBrowser.browser, server.url, meeting.id, 'TCP Carol');
-    const dave = await joinInBrowser(relayBrowser.browser, server.url, meeting.id, 'Relayed Dave', '&relay=1');
+    const carol = await joinInBrowser(tcpBrowser, server.url, meeting.id, 'TCP Carol');
+    const dave = await joinInBrowser(relayBrowser, server.url, meeting.id, 'Relayed Dave', '&relay=1');
     const [carolId, daveId] = [await participantIdOf(carol), await participantIdOf(dave)];
     await expectFlowing(carol, daveId, 'camera');
     await expectFlowing(dave, carolId, 'camera');
@@ -218,20 +224,14 @@ describe.runIf(root)('TURN in the network lab', () => {
     // made with it. The ICE restart's answer carries a fresh one, which the new gathering uses.
     const expiring = await lab.addHost('expiring');
     const peer = await lab.addHost('peer');
-    await lab.blockTcpTo(expiring, [
-      { address: turnHost.address, port: 443 },
-      { address: turnHost.address, port: 3478 },
-    ]);
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${briefServer.url}`, '--ignore-certificate-errors'];
-    const expiringBrowser = await launchBrowser({ executablePath: expiring.wrapper(CHROMIUM_PATH), args });
-    browsers.push(expiringBrowser);
-    const peerBrowser = await launchBrowser({ executablePath: peer.wrapper(CHROMIUM_PATH), args });
-    browsers.push(peerBrowser);
+    await turnOverUdpOnly(expiring);
+    const expiringBrowser = await browserIn(expiring, briefServer.url);
+    const peerBrowser = await browserIn(peer, briefServer.url);
 
     const meeting = await createMeeting(briefServer.url, { title: 'Long call' });
     const joinedAt = Date.now();
-    const erin = await joinInBrowser(expiringBrowser.browser, briefServer.url, meeting.id, 'Relayed Erin', '&relay=1');
-    const frank = await joinInBrowser(peerBrowser.browser, briefServer.url, meeting.id, 'Open Frank');
+    const erin = await joinInBrowser(expiringBrowser, briefServer.url, meeting.id, 'Relayed Erin', '&relay=1');
+    const frank = await joinInBrowser(peerBrowser, briefServer.url, meeting.id, 'Open Frank');
     const [erinId, frankId] = [await participantIdOf(erin), await participantIdOf(frank)];
     await expectFlowing(erin, frankId, 'camera');
     await expectFlowing(frank, erinId, 'camera');
