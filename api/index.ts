@@ -19,7 +19,7 @@ import { fileRoutes } from './routes/files.ts';
 import { meetingRoutes } from './routes/meetings.ts';
 import { participantRoutes } from './routes/participants.ts';
 import { docsStyles, registerSecurityHeaders } from './securityHeaders.ts';
-import { TurnCredentials } from './TurnCredentials.ts';
+import { TurnCredentials } from '../common/TurnCredentials.ts';
 
 // From api/ as TypeScript source, from dist/api/ once compiled: the bundle is at the repository's web/dist.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,8 +67,8 @@ export async function startApiRole(ctx: RoleContext, deps: ApiRoleDeps): Promise
   // preservePath: see the name as sent, so that a name with a path is refused, not silently cut.
   await app.register(multipart, { preservePath: true, limits: { files: 1, fields: 10, parts: 20 } });
 
-  const turn = new TurnCredentials({ secret: config.TURN_SECRET, urls: config.TURN_URLS, ttlSeconds: config.TURN_TTL_SECONDS });
-  // TURN_URLS is a shared setting (every role gets it); the secret only the api needs.
+  const turn = TurnCredentials.fromConfig(config);
+  // TURN_URLS is a shared setting (every role gets it); the secret the api and push need.
   if (config.TURN_URLS?.some((url) => url.startsWith('turn')) && !config.TURN_SECRET) {
     ctx.logger.warn('TURN_URLS names a TURN server but TURN_SECRET is not set: clients get no TURN credentials and firewalled ones cannot connect');
   }

@@ -3,6 +3,7 @@ import type { Logger } from '../common/logger.ts';
 import type { Presentations } from '../files/contract.ts';
 import type { MediaClient } from '../media/contract.ts';
 import type { MeetingApi, ParticipantRecord, TokenClaims } from '../meeting/contract.ts';
+import type { IceServer } from '../protocol/src/index.ts';
 import type { MeetingFanout } from './MeetingFanout.ts';
 
 /** What a connection carries: the identity from its token, set once by the auth middleware. */
@@ -36,4 +37,10 @@ export interface HandlerContext {
   mediaSeat(): Promise<{ seat: ParticipantRecord; mediaNodeId: string }>;
   /** Identity for media calls, always from the token. */
   who: { meetingId: string; participantId: string };
+  /**
+   * STUN and TURN servers with a TURN credential signed now, for answers that may need one
+   * (a rejoin, an ICE restart): the join's credential runs out after TURN_TTL_SECONDS. Empty
+   * when no TURN or STUN server is configured.
+   */
+  iceServers(): IceServer[];
 }

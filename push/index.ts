@@ -17,6 +17,7 @@ import { PushReconciler } from './PushReconciler.ts';
 import type { ClientSocket, HandlerContext } from './SocketSession.ts';
 import { detach } from '../common/detach.ts';
 import { createRedis } from '../common/redis.ts';
+import { TurnCredentials } from '../common/TurnCredentials.ts';
 
 /** What socket handlers call: the meeting domain, media nodes, and presenting (no files queue). */
 export interface PushRoleDeps {
@@ -85,6 +86,7 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
   const deletionCost = await podDeletionCostFor(ctx.config, () => io.engine.clientsCount, logger, ctx.metrics);
   deletionCost?.start();
 
+  const turn = TurnCredentials.fromConfig(ctx.config);
   io.use(authenticate(services.access));
   io.on('connection', (raw) => {
     const socket = raw as unknown as ClientSocket;
@@ -101,6 +103,7 @@ export async function startPushRole(ctx: RoleContext, deps: PushRoleDeps): Promi
       logger: socketLogger,
       nodeId: ctx.config.nodeId,
       who,
+      iceServers: () => turn.iceServers(claims.sub),
       seat: async () => {
         const seat = await services.repo.getParticipant(claims.mid, claims.sub);
         if (!seat) throw new AppError('participant_not_found', 'you are not in this meeting');

@@ -3,8 +3,8 @@
  * its own host, the server in another, browsers in others, each with a real 198.18/15 address.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TurnCredentials } from '../api/TurnCredentials.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TurnCredentials } from '../common/TurnCredentials.ts';
 import { waitFor } from '../common/testing.ts';
 import { CHROMIUM_PATH, joinInBrowser, launchBrowser, type TestBrowser } from './support/browser.ts';
 import { type RunningCoturn, startCoturn } from './support/coturn.ts';
@@ -18,6 +18,9 @@ const SECRET = 'lab-turn-shared-secret-0123456789';
 const TTL_SECONDS = 600;
 // Ports inside the namespaces are the lab's own: nothing else binds there.
 const PORT = 30_100;
+/** A second server whose TURN credentials outlive a join by seconds only. */
+const BRIEF_PORT = 30_101;
+const BRIEF_TTL_SECONDS = 8;
 
 interface IceServerAnswer {
   urls: string[];
@@ -31,6 +34,7 @@ describe.runIf(root)('TURN in the network lab', () => {
   let turnHost: LabHost;
   let coturn: RunningCoturn;
   let server: RunningServer;
+  let briefServer: RunningServer;
   const browsers: TestBrowser[] = [];
 
   beforeAll(async () => {
@@ -50,10 +54,30 @@ describe.runIf(root)('TURN in the network lab', () => {
         TURN_TTL_SECONDS: String(TTL_SECONDS),
       },
     });
+    // Started here, before any browser loads the machine.
+    const briefSfu = await lab.addHost('briefsfu');
+    briefServer = await startServer({
+      port: BRIEF_PORT,
+      host: briefSfu.address,
+      spawn: briefSfu.spawn,
+      env: {
+        MEDIA_WORKERS: '1',
+        MEDIA_ANNOUNCED_ADDRESS: briefSfu.address,
+        TURN_SECRET: SECRET,
+        TURN_URLS: coturn.urls.join(','),
+        TURN_TTL_SECONDS: String(BRIEF_TTL_SECONDS),
+      },
+    });
   }, 90_000);
+
+  // A test's calls end with it: browsers left sending video would load the machine under the next.
+  afterEach(async () => {
+    for (const browser of browsers.splice(0)) await browser.close().catch(() => undefined);
+  });
 
   afterAll(async () => {
     for (const browser of browsers) await browser.close().catch(() => undefined);
+    await briefServer?.stop();
     await server?.stop();
     await coturn?.stop();
     await lab?.destroy();
@@ -65,6 +89,24 @@ describe.runIf(root)('TURN in the network lab', () => {
     expect(status).toBe(200);
     return body;
   }
+
+  /** A Chromium in `host` for the site at `siteUrl` (plain http on a lab address: camera allowed, the lab's TURN certificate accepted), closed after the test. */
+  async function browserIn(host: LabHost, siteUrl: string) {
+    const args = [`--unsafely-treat-insecure-origin-as-secure=${siteUrl}`, '--ignore-certificate-errors'];
+    const launched = await launchBrowser({ executablePath: host.wrapper(CHROMIUM_PATH), args });
+    browsers.push(launched);
+    return launched.browser;
+  }
+
+  /**
+   * A relay-only peer that may reach TURN over UDP alone: with TCP and TLS relays also open, ICE
+   * may nominate either, and the TLS path has a test of its own.
+   */
+  const turnOverUdpOnly = (host: LabHost) =>
+    lab.blockTcpTo(host, [
+      { address: turnHost.address, port: 443 },
+      { address: turnHost.address, port: 3478 },
+    ]);
 
   it('issues TURN credentials that expire as configured, which coturn accepts over UDP and TLS', async () => {
     const before = Math.floor(Date.now() / 1000);
@@ -124,16 +166,12 @@ describe.runIf(root)('TURN in the network lab', () => {
       { address: sfu.address, port: PORT },
       { address: turnHost.address, port: 443 },
     ]);
-    // The lab's site is plain http on a lab address: let it use the camera, and accept the lab's TURN certificate.
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
-    const walledBrowser = await launchBrowser({ executablePath: walled.wrapper(CHROMIUM_PATH), args });
-    browsers.push(walledBrowser);
-    const openBrowser = await launchBrowser({ executablePath: open.wrapper(CHROMIUM_PATH), args });
-    browsers.push(openBrowser);
+    const walledBrowser = await browserIn(walled, server.url);
+    const openBrowser = await browserIn(open, server.url);
 
     const meeting = await createMeeting(server.url, { title: 'Firewalled' });
-    const alice: Page = await joinInBrowser(walledBrowser.browser, server.url, meeting.id, 'Walled Alice');
-    const bob: Page = await joinInBrowser(openBrowser.browser, server.url, meeting.id, 'Open Bob');
+    const alice: Page = await joinInBrowser(walledBrowser, server.url, meeting.id, 'Walled Alice');
+    const bob: Page = await joinInBrowser(openBrowser, server.url, meeting.id, 'Open Bob');
     const [aliceId, bobId] = [await participantIdOf(alice), await participantIdOf(bob)];
     await expectFlowing(alice, bobId, 'mic');
     await expectFlowing(alice, bobId, 'camera');
@@ -156,21 +194,13 @@ describe.runIf(root)('TURN in the network lab', () => {
     const relayed = await lab.addHost('relayed');
     // UDP blocked, TCP open: the WebRtcServer's TCP listener is nearer than any TURN path.
     await lab.blockUdp(tcpOnly);
-    // The relay-only peer may reach TURN over UDP alone: with TCP and TLS relays also open, ICE
-    // may nominate either, and the TLS path has a test of its own above.
-    await lab.blockTcpTo(relayed, [
-      { address: turnHost.address, port: 443 },
-      { address: turnHost.address, port: 3478 },
-    ]);
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${server.url}`, '--ignore-certificate-errors'];
-    const tcpBrowser = await launchBrowser({ executablePath: tcpOnly.wrapper(CHROMIUM_PATH), args });
-    browsers.push(tcpBrowser);
-    const relayBrowser = await launchBrowser({ executablePath: relayed.wrapper(CHROMIUM_PATH), args });
-    browsers.push(relayBrowser);
+    await turnOverUdpOnly(relayed);
+    const tcpBrowser = await browserIn(tcpOnly, server.url);
+    const relayBrowser = await browserIn(relayed, server.url);
 
     const meeting = await createMeeting(server.url, { title: 'Paths' });
-    const carol = await joinInBrowser(tcpBrowser.browser, server.url, meeting.id, 'TCP Carol');
-    const dave = await joinInBrowser(relayBrowser.browser, server.url, meeting.id, 'Relayed Dave', '&relay=1');
+    const carol = await joinInBrowser(tcpBrowser, server.url, meeting.id, 'TCP Carol');
+    const dave = await joinInBrowser(relayBrowser, server.url, meeting.id, 'Relayed Dave', '&relay=1');
     const [carolId, daveId] = [await participantIdOf(carol), await participantIdOf(dave)];
     await expectFlowing(carol, daveId, 'camera');
     await expectFlowing(dave, carolId, 'camera');
@@ -187,5 +217,54 @@ describe.runIf(root)('TURN in the network lab', () => {
       console.info(`relay-only ${direction} transport: ${JSON.stringify(relay)}`);
       expect(relay, `relay-only ${direction}`).toMatchObject({ localType: 'relay', relayProtocol: 'udp' });
     }
+  });
+
+  it('keeps a relay-only client on TURN past its credential: an ICE restart allocates anew with a fresh credential from the server', async () => {
+    // A long call outlives the credential of its HTTP join; coturn then refuses every request
+    // made with it. The ICE restart's answer carries a fresh one, which the new gathering uses.
+    const expiring = await lab.addHost('expiring');
+    const peer = await lab.addHost('peer');
+    await turnOverUdpOnly(expiring);
+    const expiringBrowser = await browserIn(expiring, briefServer.url);
+    const peerBrowser = await browserIn(peer, briefServer.url);
+
+    const meeting = await createMeeting(briefServer.url, { title: 'Long call' });
+    const joinedAt = Date.now();
+    const erin = await joinInBrowser(expiringBrowser, briefServer.url, meeting.id, 'Relayed Erin', '&relay=1');
+    const frank = await joinInBrowser(peerBrowser, briefServer.url, meeting.id, 'Open Frank');
+    const [erinId, frankId] = [await participantIdOf(erin), await participantIdOf(frank)];
+    await expectFlowing(erin, frankId, 'camera');
+    await expectFlowing(frank, erinId, 'camera');
+    const before = {
+      send: await waitFor(() => selectedPath(erin, 'send'), { timeoutMs: 10_000, what: "Erin's send pair" }),
+      recv: await waitFor(() => selectedPath(erin, 'recv'), { timeoutMs: 10_000, what: "Erin's receive pair" }),
+    };
+    expect(before.send).toMatchObject({ localType: 'relay' });
+    expect(before.recv).toMatchObject({ localType: 'relay' });
+
+    // Past the join's credential, as after hours of a call with the default TTL.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, joinedAt + (BRIEF_TTL_SECONDS + 2) * 1000 - Date.now())));
+    await erin.evaluate(() => {
+      const w = window as unknown as { restarts: string[] };
+      w.restarts = [];
+      window.convene!.on('iceRestart', (r) => w.restarts.push(r.direction));
+      // What the SDK does when the host's network changes: an ICE restart on both transports.
+      window.dispatchEvent(new Event('online'));
+    });
+    await waitFor(async () => {
+      const directions = await erin.evaluate(() => (window as unknown as { restarts: string[] }).restarts);
+      return directions.includes('send') && directions.includes('recv') ? true : undefined;
+    }, { timeoutMs: 20_000, what: "ICE restarts on both of Erin's transports" });
+    // Each transport is on a new TURN allocation: a relayed port of its own, granted to the new credential.
+    for (const direction of ['send', 'recv'] as const) {
+      const after = await waitFor(async () => {
+        const path = await selectedPath(erin, direction);
+        return path?.localType === 'relay' && path.localPort !== before[direction].localPort ? path : undefined;
+      }, { timeoutMs: 30_000, what: `Erin's ${direction} transport on a new TURN allocation` });
+      console.info(`after the credential expired, ${direction}: ${JSON.stringify(before[direction])} -> ${JSON.stringify(after)}`);
+    }
+    await expectFlowing(erin, frankId, 'camera');
+    await expectFlowing(frank, erinId, 'camera');
+    await expectFlowing(frank, erinId, 'mic');
   });
 });

@@ -6,7 +6,7 @@ import { type ServiceHarness, startServiceHarness } from '../../test/support/ser
 import { ApiAuth } from '../auth.ts';
 import { meetingRoutes } from './meetings.ts';
 import { participantRoutes } from './participants.ts';
-import { TurnCredentials } from '../TurnCredentials.ts';
+import { TurnCredentials } from '../../common/TurnCredentials.ts';
 
 // The answers are serialised through their zod schemas, which strip whatever a schema lacks:
 // grants must be the protocol's one schema, or a grant such as `present` silently disappears.

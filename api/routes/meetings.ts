@@ -6,7 +6,7 @@ import { outcomeCode } from '../../common/joinOutcomes.ts';
 import type { GatewayDialer } from '../../gateway-sip/contract.ts';
 import type { MeetingApi } from '../../meeting/contract.ts';
 import type { ApiAuth } from '../auth.ts';
-import type { TurnCredentials } from '../TurnCredentials.ts';
+import type { TurnCredentials } from '../../common/TurnCredentials.ts';
 import {
   createdMeeting,
   createMeetingBody,

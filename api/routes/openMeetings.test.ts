@@ -5,7 +5,7 @@ import { AppError } from '../../common/errors.ts';
 import { createHttpServer } from '../../common/http.ts';
 import { type ServiceHarness, startServiceHarness } from '../../test/support/services.ts';
 import { ApiAuth } from '../auth.ts';
-import { TurnCredentials } from '../TurnCredentials.ts';
+import { TurnCredentials } from '../../common/TurnCredentials.ts';
 import { meetingRoutes } from './meetings.ts';
 
 describe('starting meetings without the API key (open mode)', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatMessage, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction, videoCodec } from './records.ts';
+import { chatMessage, iceServer, mediaSource, meetingSummary, participantInfo, presentation, producerInfo, reaction, videoCodec } from './records.ts';
 import type { ClientMessageName } from './clientMessages.ts';
 
 /** What the server answers to `createTransport`: the client mirrors the transport with it. */
@@ -42,6 +42,8 @@ export const joinResult = z.object({
   transports: z.object({ send: transportOptions.optional(), recv: transportOptions.optional() }).optional(),
   /** With `consume: true`: consumers on the receive transport of the producers listed in `producers`, already resumed. */
   consumers: z.array(consumerOptions).optional(),
+  /** With TURN configured: the ICE servers with a credential signed now, to use from here on (the HTTP join's runs out). */
+  iceServers: z.array(iceServer).optional(),
 });
 export type JoinResult = z.infer<typeof joinResult>;
 
@@ -54,7 +56,11 @@ export const clientResults = {
   join: joinResult,
   createTransport: transportOptions,
   connectTransport: empty,
-  restartIce: z.object({ iceParameters: z.unknown() }),
+  restartIce: z.object({
+    iceParameters: z.unknown(),
+    /** With TURN configured: the ICE servers with a credential signed now, for the new gathering. */
+    iceServers: z.array(iceServer).optional(),
+  }),
   closeTransport: empty,
   produce: z.object({ producerId: z.string() }),
   closeProducer: empty,

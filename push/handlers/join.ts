@@ -20,5 +20,7 @@ export const join: Handler<'join'> = async (ctx, payload) => {
   await socket.join([meetingRoom(claims.mid), participantRoom(claims.sub)]);
   socket.data.joined = true;
   socket.data.kind = payload.kind ?? 'browser';
-  return { ...result, ...(await openJoinMedia(ctx, mediaNodeId, result, payload)) };
+  // A fresh TURN credential: a rejoin may come long after the HTTP join signed the first one.
+  const iceServers = ctx.iceServers();
+  return { ...result, ...(await openJoinMedia(ctx, mediaNodeId, result, payload)), ...(iceServers.length > 0 && { iceServers }) };
 };

@@ -78,7 +78,7 @@ export class ConveneClient extends Emitter<ClientEvents> {
       options.handlerName,
       () => !this.#closed && this.connected,
       options.videoCodecs,
-      { iceServers: options.iceServers ?? iceServers, iceTransportPolicy: options.iceTransportPolicy },
+      { iceServers: options.iceServers ?? iceServers, iceTransportPolicy: options.iceTransportPolicy, fixed: options.iceServers !== undefined },
     );
     this.#files = new FilesApi(options.baseUrl, options.meetingId, () => this.#token, options.fetch);
     this.#wire();
@@ -291,6 +291,8 @@ export class ConveneClient extends Emitter<ClientEvents> {
       ...(first && { transports: this.options.willPublish === false ? ['recv'] : ['recv', 'send'], consume }),
     });
     this.#token = result.sessionToken;
+    // A rejoin can come long after the HTTP join: its TURN credential replaces that one.
+    if (result.iceServers) await this.#media.updateIceServers(result.iceServers);
     this.#state.applyJoin(result);
     if (first) this.#media.adoptJoin(result);
     // On a rejoin the codec may have changed while we were away: what we publish follows it.

@@ -1,3 +1,4 @@
+import type { IceServer } from '@convene/protocol';
 import type { types as ms } from 'mediasoup-client';
 import { ConveneError } from './ConveneError.ts';
 import { later } from './platform.ts';
@@ -10,6 +11,8 @@ export type RestartOutcome = 'restarted' | 'lost' | 'unreachable';
 
 export interface IceRecoveryHooks {
   request: Requester;
+  /** The restart's answer brought ICE servers with a fresh TURN credential: use them for the new gathering. */
+  refreshIceServers(servers: IceServer[]): Promise<void>;
   /** False while signalling is down: the seat's recovery restarts ICE when it is back. */
   mayRestart(): boolean;
   restarted(restart: IceRestart): void;
@@ -77,12 +80,15 @@ export class IceRecovery {
 
   async #restart(transport: ms.Transport, reason: IceRestartReason): Promise<RestartOutcome> {
     let iceParameters: unknown;
+    let iceServers: IceServer[] | undefined;
     try {
-      ({ iceParameters } = await this.#hooks.request('restartIce', { transportId: transport.id }));
+      ({ iceParameters, iceServers } = await this.#hooks.request('restartIce', { transportId: transport.id }));
     } catch (error) {
       return error instanceof ConveneError && GONE.has(error.code) ? 'lost' : 'unreachable';
     }
     if (transport.closed) return 'lost';
+    // Before the restart: its gathering must allocate on TURN with a credential that is still valid.
+    if (iceServers) await this.#hooks.refreshIceServers(iceServers);
     await transport.restartIce({ iceParameters: iceParameters as ms.IceParameters });
     this.#hooks.restarted({ transportId: transport.id, direction: transport.direction, reason });
     return 'restarted';

@@ -20,6 +20,8 @@ export interface LocalPublication {
 export interface IceSettings {
   iceServers?: IceServer[];
   iceTransportPolicy?: 'all' | 'relay';
+  /** The application chose the servers (`JoinOptions.iceServers`): keep them, whatever the server hands out later. */
+  fixed?: boolean;
 }
 
 export interface PublishOptions {
@@ -81,6 +83,8 @@ export class MediaSession extends Emitter<MediaEvents> {
   readonly #handlerName?: ms.BuiltinHandlerName;
   readonly #mayRestartIce: () => boolean;
   readonly #iceSettings: IceSettings;
+  /** The servers new transports get, and that a fresh TURN credential from the server replaces. */
+  #iceServers?: IceServer[];
   readonly #receivableVideo?: readonly VideoCodec[];
   readonly #ice: IceRecovery;
   constructor(
@@ -95,9 +99,11 @@ export class MediaSession extends Emitter<MediaEvents> {
     this.#handlerName = handlerName;
     this.#mayRestartIce = mayRestartIce;
     this.#iceSettings = iceSettings;
+    this.#iceServers = iceSettings.iceServers;
     this.#receivableVideo = receivableVideo;
     this.#ice = new IceRecovery({
       request,
+      refreshIceServers: (servers) => this.updateIceServers(servers),
       mayRestart: () => this.#mayRestartIce(),
       restarted: (restart) => this.emit('iceRestart', restart),
       lost: (transportId) => this.emit('transportLost', transportId),
@@ -269,6 +275,21 @@ export class MediaSession extends Emitter<MediaEvents> {
    * Restarts ICE on both transports: `restarted` when every open one was (or there is none),
    * `lost` when the server no longer has one (media must be rebuilt), else `unreachable`.
    */
+  /**
+   * Takes the ICE servers the server handed out with a fresh TURN credential (a rejoin's or an
+   * ICE restart's answer): the transports use them from their next gathering on, and new
+   * transports get them. The credential of the HTTP join runs out after the server's TURN TTL, and
+   * coturn then refuses the allocation's refreshes. Servers the application chose stay.
+   */
+  async updateIceServers(servers: IceServer[]): Promise<void> {
+    if (this.#iceSettings.fixed) return;
+    this.#iceServers = servers;
+    for (const transport of [this.#sendTransport, this.#recvTransport]) {
+      if (!transport || transport.closed) continue;
+      await transport.updateIceServers({ iceServers: servers }).catch(() => undefined);
+    }
+  }
+
   async restartIce(reason: IceRestartReason): Promise<RestartOutcome> {
     const outcomes: RestartOutcome[] = [];
     for (const transport of [this.#sendTransport, this.#recvTransport]) {
@@ -401,7 +422,7 @@ export class MediaSession extends Emitter<MediaEvents> {
       iceParameters: options.iceParameters as ms.IceParameters,
       iceCandidates: options.iceCandidates as ms.IceCandidate[],
       dtlsParameters: options.dtlsParameters as ms.DtlsParameters,
-      iceServers: this.#iceSettings.iceServers?.length ? this.#iceSettings.iceServers : undefined,
+      iceServers: this.#iceServers?.length ? this.#iceServers : undefined,
       iceTransportPolicy: this.#iceSettings.iceTransportPolicy,
     };
     const transport = direction === 'send' ? this.#device!.createSendTransport(params) : this.#device!.createRecvTransport(params);

@@ -64,6 +64,8 @@ export interface SelectedPath {
   /** For a relay candidate: how the browser reaches the TURN server ('udp', 'tcp' or 'tls'). */
   relayProtocol?: string;
   localAddress: string;
+  /** For a relay candidate, the port of its TURN allocation: a new allocation has a new one. */
+  localPort: number;
   remoteAddress: string;
 }
 
@@ -87,6 +89,7 @@ export function selectedPath(page: EvaluatingPage, direction: 'send' | 'recv'): 
       localProtocol: local.protocol,
       relayProtocol: local.relayProtocol,
       localAddress: local.address ?? local.ipAddress,
+      localPort: local.port ?? local.portNumber,
       remoteAddress: (remote.address ?? remote.ipAddress) + ':' + (remote.port ?? remote.portNumber),
     };
   })()`;

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { IceServer } from '../protocol/src/index.ts';
+import type { Config } from './config.ts';
 
 export interface TurnOptions {
   /** coturn's `static-auth-secret`; without it no TURN server is offered. */
@@ -22,6 +23,11 @@ export class TurnCredentials {
   constructor(options: TurnOptions, now: () => number = Date.now) {
     this.#options = options;
     this.#now = now;
+  }
+
+  /** The api signs a credential into each join answer; push signs a fresh one into every later join and ICE restart. */
+  static fromConfig(config: Pick<Config, 'TURN_SECRET' | 'TURN_URLS' | 'TURN_TTL_SECONDS'>): TurnCredentials {
+    return new TurnCredentials({ secret: config.TURN_SECRET, urls: config.TURN_URLS, ttlSeconds: config.TURN_TTL_SECONDS });
   }
 
   /** The ICE servers for one participant's join answer: STUN as is, TURN with its credential. */
