@@ -28,7 +28,10 @@ export interface SignallingOptions {
   busyRetryMs?: number;
 }
 
-/** How often a `busy` request is tried again: the server answers `busy` only when it changed nothing. */
+/**
+ * How often a `busy` request is tried again. A lock the server could not take kept the request
+ * from running, or, for a join, from finishing: a repeated join takes back the seat it may have taken.
+ */
 export const BUSY_RETRIES = 3;
 
 type ConnectError = Error & { data?: { code?: string; message?: string } };
