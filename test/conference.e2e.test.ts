@@ -201,6 +201,7 @@ describe('a meeting in the browser', () => {
         ['alice', alice],
         ['bob', bob],
       ] as const) {
+        // Best effort: a page that is gone must not hide the failure it is printed for.
         const state = await page.evaluate(() => {
           const c = window.convene!;
           return {
@@ -209,8 +210,9 @@ describe('a meeting in the browser', () => {
             remoteProducers: [...c.remoteProducers.values()].map((p) => [p.id, p.participantId, p.source, p.paused]),
             remoteTracks: [...c.remoteTracks.keys()],
           };
-        });
-        console.error(`${name} after the outage: ${JSON.stringify(state)}; inbound: ${JSON.stringify(await inboundStats(page))}`);
+        }).catch((failure: unknown) => String(failure));
+        const inbound = await inboundStats(page).catch((failure: unknown) => String(failure));
+        console.error(`${name} after the outage: ${JSON.stringify(state)}; inbound: ${JSON.stringify(inbound)}`);
       }
       console.error(`server log:\n${server.logs.join('').slice(-8000)}`);
       throw error;

@@ -272,14 +272,10 @@ export class MediaSession extends Emitter<MediaEvents> {
   }
 
   /**
-   * Restarts ICE on both transports: `restarted` when every open one was (or there is none),
-   * `lost` when the server no longer has one (media must be rebuilt), else `unreachable`.
-   */
-  /**
    * Takes the ICE servers the server handed out with a fresh TURN credential (a rejoin's or an
    * ICE restart's answer): the transports use them from their next gathering on, and new
    * transports get them. The credential of the HTTP join runs out after the server's TURN TTL, and
-   * coturn then refuses the allocation's refreshes. Servers the application chose stay.
+   * coturn refuses a new allocation made with it. Servers the application chose stay.
    */
   async updateIceServers(servers: IceServer[]): Promise<void> {
     if (this.#iceSettings.fixed) return;
@@ -290,6 +286,10 @@ export class MediaSession extends Emitter<MediaEvents> {
     }
   }
 
+  /**
+   * Restarts ICE on both transports: `restarted` when every open one was (or there is none),
+   * `lost` when the server no longer has one (media must be rebuilt), else `unreachable`.
+   */
   async restartIce(reason: IceRestartReason): Promise<RestartOutcome> {
     const outcomes: RestartOutcome[] = [];
     for (const transport of [this.#sendTransport, this.#recvTransport]) {
